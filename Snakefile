@@ -1,0 +1,22 @@
+# mimicry: facial mimicry and empathy, from webcam recordings and sample sheets to every table and
+# figure of the study. See README.md and docs/architecture.md.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/demo.smk"
+include: "workflow/rules/questionnaire.smk"
+
+
+rule all:
+    input:
+        H1_OUTPUTS,
+    default_target: True

@@ -1,0 +1,119 @@
+"""H1: does EQ differ between demographic groups? Normality checks and two-sample t-tests.
+
+A comparison splits participants into two groups by one column of participants.tsv. Each group is
+declared by the labels it takes (matched case-insensitively), by label prefixes, or as "the rest"::
+
+    {"name": "white_british", "column": "ethnicity",
+     "groups": [{"label": "White British", "values": ["white british"]},
+                {"label": "other", "rest": True}]}
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def group_members(column: pd.Series, group: dict, other_group: dict) -> pd.Series:
+    """Boolean mask of the rows of ``column`` that belong to ``group``.
+
+    Labels are compared case-insensitively after stripping. ``rest: true`` means every non-blank
+    row that is not in ``other_group``.
+    """
+    labels = column.fillna("").astype(str).str.strip().str.lower()
+    if group.get("rest"):
+        return (labels != "") & ~group_members(column, other_group, group)
+    values = {v.strip().lower() for v in group.get("values", [])}
+    prefixes = tuple(p.strip().lower() for p in group.get("prefixes", []))
+    return labels.isin(values) | (labels.str.startswith(prefixes) if prefixes else False)
+
+
+def split_groups(data: pd.DataFrame, comparison: dict, value: str = "eq_score"):
+    """The two samples of ``value`` (NaN dropped) for a comparison, as two numpy arrays."""
+    first, second = comparison["groups"]
+    column = data[comparison["column"]]
+    samples = []
+    for group, other in ((first, second), (second, first)):
+        mask = group_members(column, group, other)
+        samples.append(data.loc[mask, value].dropna().to_numpy(dtype=float))
+    return samples
+
+
+def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's d of mean(a) - mean(b) with the pooled standard deviation (ddof 1)."""
+    na, nb = len(a), len(b)
+    pooled = math.sqrt(((na - 1) * np.var(a, ddof=1) + (nb - 1) * np.var(b, ddof=1)) / (na + nb - 2))
+    return (np.mean(a) - np.mean(b)) / pooled
+
+
+def ttest(a: np.ndarray, b: np.ndarray, welch: bool = False) -> dict:
+    """Independent two-sample t-test of a vs b: t, df, two-sided p, Cohen's d and r.
+
+    Student's t (pooled variance, df = na + nb - 2) by default; Welch's t with the
+    Welch-Satterthwaite df when ``welch``. r = sqrt(t^2 / (t^2 + df)) uses that df.
+    """
+    res = stats.ttest_ind(a, b, equal_var=not welch)
+    df = float(res.df)
+    t = float(res.statistic)
+    return {
+        "t": t,
+        "df": df,
+        "p": float(res.pvalue),
+        "cohens_d": cohens_d(a, b),
+        "r": math.sqrt(t**2 / (t**2 + df)),
+    }
+
+
+def ttest_table(data: pd.DataFrame, comparisons: list[dict], alpha: float, welch: bool = False) -> pd.DataFrame:
+    """One row per comparison: groups, n, mean and SD (ddof 1) per group, t, df, p, d, r, significance.
+
+    ``data`` has one row per participant with eq_score and the columns the comparisons use.
+    A comparison with fewer than 2 participants in a group gets NaN statistics and a note.
+    """
+    rows = []
+    for comparison in comparisons:
+        a, b = split_groups(data, comparison)
+        first, second = comparison["groups"]
+        row = {
+            "comparison": comparison["name"],
+            "group_a": first["label"],
+            "group_b": second["label"],
+            "n_a": len(a),
+            "n_b": len(b),
+            "mean_a": np.mean(a) if len(a) else np.nan,
+            "sd_a": np.std(a, ddof=1) if len(a) > 1 else np.nan,
+            "mean_b": np.mean(b) if len(b) else np.nan,
+            "sd_b": np.std(b, ddof=1) if len(b) > 1 else np.nan,
+            "test": "welch" if welch else "student",
+        }
+        if min(len(a), len(b)) >= 2:
+            row.update(ttest(a, b, welch=welch))
+            row["significant"] = row["p"] < alpha
+            row["note"] = ""
+        else:
+            row.update(t=np.nan, df=np.nan, p=np.nan, cohens_d=np.nan, r=np.nan, significant=False)
+            row["note"] = "fewer than 2 participants in a group"
+        row["alpha"] = alpha
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def normality_table(data: pd.DataFrame, comparisons: list[dict]) -> pd.DataFrame:
+    """Shapiro-Wilk test of EQ within each group of each comparison (W, p; NaN below 3 participants)."""
+    rows = []
+    for comparison in comparisons:
+        for group, sample in zip(comparison["groups"], split_groups(data, comparison)):
+            w, p = stats.shapiro(sample) if len(sample) >= 3 else (np.nan, np.nan)
+            rows.append(
+                {
+                    "comparison": comparison["name"],
+                    "group": group["label"],
+                    "n": len(sample),
+                    "shapiro_w": float(w),
+                    "p": float(p),
+                }
+            )
+    return pd.DataFrame(rows)

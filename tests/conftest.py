@@ -1,0 +1,52 @@
+"""Shared fixtures: the repository root, tiny configs and a real snakemake runner."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMAS = REPO / "workflow" / "schemas"
+
+
+def load_config() -> dict:
+    """The repository's default config.yaml."""
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def tiny_config(**demo_overrides) -> dict:
+    """The default config shrunk to a tiny, fast demo study."""
+    config = copy.deepcopy(load_config())
+    config["demo"].update({"n_participants": 8, "seed": 7}, **demo_overrides)
+    return config
+
+
+def run_snakemake(workdir: Path, config: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the real workflow with ``config`` in ``workdir`` (``--cores 2``), returning the process.
+
+    The config is written to workdir/config.yaml; output is captured for assertions.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    configfile = workdir / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config, sort_keys=False))
+    cmd = [
+        sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+        "--configfile", str(configfile), "--cores", "2", *args,
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def schemas():
+    """The sheet schemas, loaded."""
+    from mimicry.sheets import load_schema
+
+    return {name: load_schema(SCHEMAS / f"{name}.schema.yaml") for name in ("participants", "eq_responses", "stimuli")}

@@ -1,0 +1,78 @@
+"""H1 t-test and normality tables against scipy and pingouin, computed independently here."""
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+from scipy import stats
+
+from mimicry import demographics
+
+GENDER = {"name": "gender", "column": "gender", "groups": [{"label": "female", "values": ["female"]}, {"label": "male", "values": ["male"]}]}
+WHITE = {"name": "white_any", "column": "ethnicity", "groups": [{"label": "White", "prefixes": ["white"]}, {"label": "other", "rest": True}]}
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(3)
+    n = 60
+    gender = rng.choice(["Female", "male ", "MALE", "female", "nonbinary"], n)
+    ethnicity = rng.choice(["White British", "white irish", "Black African", "Asian British", ""], n)
+    eq_score = rng.normal(47, 10, n) + np.where(np.char.lower(np.char.strip(gender.astype(str))) == "female", 5, 0)
+    return pd.DataFrame({"gender": gender, "ethnicity": ethnicity, "eq_score": eq_score})
+
+
+def independent_groups(data):
+    g = data["gender"].str.strip().str.lower()
+    return data.loc[g == "female", "eq_score"].to_numpy(), data.loc[g == "male", "eq_score"].to_numpy()
+
+
+@pytest.mark.parametrize("welch", [False, True])
+def test_ttest_table_matches_scipy_and_pingouin(data, welch):
+    row = demographics.ttest_table(data, [GENDER], alpha=0.01, welch=welch).iloc[0]
+    a, b = independent_groups(data)
+    ref = stats.ttest_ind(a, b, equal_var=not welch)
+    pg_row = pg.ttest(a, b, correction=welch).iloc[0]
+    assert row["n_a"] == len(a) and row["n_b"] == len(b)
+    assert row["t"] == pytest.approx(ref.statistic) == pytest.approx(pg_row["T"])
+    assert row["p"] == pytest.approx(ref.pvalue) == pytest.approx(pg_row["p_val"])
+    assert row["df"] == pytest.approx(pg_row["dof"])
+    # pingouin's cohen-d is the pooled-SD d, unsigned
+    assert row["cohens_d"] == pytest.approx(pg.compute_effsize(a, b, paired=False, eftype="cohen"))
+    assert row["r"] == pytest.approx(np.sqrt(ref.statistic**2 / (ref.statistic**2 + pg_row["dof"])))
+    assert row["mean_a"] == pytest.approx(a.mean()) and row["sd_b"] == pytest.approx(b.std(ddof=1))
+    assert bool(row["significant"]) == (ref.pvalue < 0.01)
+
+
+def test_cohens_d_by_hand():
+    a, b = np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 4.0, 6.0])
+    pooled = np.sqrt((3 * np.var(a, ddof=1) + 2 * np.var(b, ddof=1)) / 5)
+    assert demographics.cohens_d(a, b) == pytest.approx((2.5 - 4.0) / pooled)
+
+
+def test_group_labels_case_insensitive_and_rest_excludes_blank(data):
+    a, b = demographics.split_groups(data, WHITE)
+    eth = data["ethnicity"].str.lower()
+    assert len(a) == eth.str.startswith("white").sum()
+    assert len(b) == ((eth != "") & ~eth.str.startswith("white")).sum()
+
+
+def test_unknown_labels_are_left_out_not_crashing(data):
+    a, b = demographics.split_groups(data, GENDER)
+    assert len(a) + len(b) == (data["gender"].str.strip().str.lower() != "nonbinary").sum()
+
+
+def test_too_small_group_gives_nan_and_a_note():
+    data = pd.DataFrame({"gender": ["female", "female", "male"], "eq_score": [40.0, 50.0, 45.0]})
+    row = demographics.ttest_table(data, [GENDER], alpha=0.01).iloc[0]
+    assert np.isnan(row["t"]) and "fewer than 2" in row["note"] and not row["significant"]
+
+
+def test_normality_table_matches_scipy(data):
+    table = demographics.normality_table(data, [GENDER])
+    a, b = independent_groups(data)
+    for group, sample in zip(("female", "male"), (a, b)):
+        row = table[table["group"] == group].iloc[0]
+        w, p = stats.shapiro(sample)
+        assert row["n"] == len(sample)
+        assert row["shapiro_w"] == pytest.approx(w) and row["p"] == pytest.approx(p)

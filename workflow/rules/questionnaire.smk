@@ -1,0 +1,44 @@
+# The questionnaire branch: EQ scores and the demographic analysis (H1).
+
+
+rule score_eq:
+    input:
+        participants=SHEETS["participants"],
+        eq_responses=SHEETS["eq_responses"],
+    output:
+        report("results/eq_scores.tsv", caption="../report/eq_scores.rst", category="1. Questionnaire"),
+    params:
+        schemas=SCHEMAS,
+        eq=config["eq"],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/score_eq.log",
+    script:
+        "../scripts/score_eq.py"
+
+
+rule eq_demographics:
+    input:
+        participants=SHEETS["participants"],
+        eq_scores="results/eq_scores.tsv",
+    output:
+        normality=report(
+            "results/tables/eq_normality.tsv", caption="../report/eq_normality.rst", category="1. Questionnaire"
+        ),
+        ttests=report("results/tables/eq_ttests.tsv", caption="../report/eq_ttests.rst", category="1. Questionnaire"),
+        qq=report("results/figures/eq_qq.png", caption="../report/eq_qq.rst", category="1. Questionnaire"),
+        violin=report(
+            "results/figures/eq_violin_distribution.png",
+            caption="../report/eq_violin_distribution.rst",
+            category="1. Questionnaire",
+        ),
+    params:
+        schema=SCHEMAS["participants"],
+        demographics=config["demographics"],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/eq_demographics.log",
+    script:
+        "../scripts/eq_demographics.py"

@@ -1,0 +1,22 @@
+"""H1: normality and t-tests of EQ between demographic groups, and the EQ figures."""
+import sys
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+
+import pandas as pd
+
+from mimicry import demographics, plots, sheets
+from mimicry.io import write_tsv
+
+settings = snakemake.params.demographics
+participants = sheets.read_participants(snakemake.input.participants, sheets.load_schema(snakemake.params.schema))
+scores = pd.read_csv(snakemake.input.eq_scores, sep="\t")
+data = participants.merge(scores, on="participant_id").dropna(subset=["eq_score"])
+
+write_tsv(demographics.normality_table(data, settings["comparisons"]), snakemake.output.normality)
+write_tsv(
+    demographics.ttest_table(data, settings["comparisons"], alpha=settings["alpha"], welch=settings["welch"]),
+    snakemake.output.ttests,
+)
+plots.save_figure(plots.eq_qq(data, by=settings["figures_by"]), snakemake.output.qq)
+plots.save_figure(plots.eq_violin_distribution(data, by=settings["figures_by"]), snakemake.output.violin)
