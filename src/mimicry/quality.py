@@ -1,0 +1,176 @@
+"""Recording quality per participant: metrics from the frames, an automatic grade 0-3 and its reasons.
+
+The grades follow the study's manual scale: 0 good; 1 minor issues (head supported by a hand, lips
+sometimes covered); 2 major issues (talking, eating, drinking, hands over most of the face); 3 no facial
+data (camera off). Every graded metric is "higher is worse": config ``quality.limits`` gives per metric
+the value above which it earns grade 1 (``minor``), 2 (``major``) or 3 (``unusable``); the automatic
+grade is the highest grade earned. A manual grade (participants.tsv quality_manual) always wins.
+
+Stimulus metrics use the frames while a face stimulus is on screen; the talking/eating proxy uses the
+blanks after the stimuli (the face frames up to ``post_blank_ms`` after each offset). Fractions are 0-1,
+times ms, angles degrees, scores 0-100 as in the frames table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+from mimicry.epochs import epoch_bounds, epochs, frame_interval_ms
+from mimicry.io import atomic_path
+from mimicry.names import POSE, REACTIONS
+
+#: Grade earned by exceeding each kind of limit.
+LEVELS = {"minor": 1, "major": 2, "unusable": 3}
+
+#: Graded metrics: name -> (what a reason says, with {value}; unit of the value).
+GRADED = {
+    "face_missing_fraction": ("face missing {value} of stimulus time", "fraction"),
+    "longest_gap_ms": ("face lost for {value} within one presentation", "ms"),
+    "low_score_fraction": ("face score low (occlusion) in {value} of stimulus face frames", "fraction"),
+    "mouth_missing_fraction": ("no mouth signals in {value} of stimulus face frames", "fraction"),
+    "blank_mouth_moving_fraction": ("mouth moving (talking, eating) in {value} of blank face frames", "fraction"),
+    "yaw_p95_deg": ("head turned by {value} (95th percentile of |yaw|)", "deg"),
+    "pitch_p95_deg": ("head tilted up or down by {value} (95th percentile of |pitch|)", "deg"),
+    "roll_p95_deg": ("head tilted sideways by {value} (95th percentile of |roll|)", "deg"),
+}
+#: All metrics, in the column order of results/quality.tsv (face scores are reported, not graded).
+METRICS = ("n_stimuli", "face_score_median", "face_score_p05", *GRADED)
+_FORMATS = {"fraction": "{:.0%}", "ms": "{:.0f} ms", "deg": "{:.0f} deg"}
+
+
+def quality_metrics(
+    frames: pd.DataFrame, stimuli: pd.DataFrame, *, occlusion_score: float, mouth: list[str],
+    mouth_window_ms: float, mouth_moving_sd: float, post_blank_ms: float,
+) -> dict:
+    """Quality metrics of one participant's recording (the keys of METRICS).
+
+    ``frames``: the participant's frames table (mimicry.epochs.read_frames); ``stimuli``: their stimulus
+    log (mimicry.epochs.participant_stimuli).
+
+    - face_missing_fraction: 1 - the fraction of stimulus frames with a face (frames absent from the
+      table count as missing, see mimicry.epochs.coverage).
+    - longest_gap_ms: the longest stretch without a face inside one presentation.
+    - face_score_median, face_score_p05: the face score (0-1) of stimulus face frames.
+    - low_score_fraction: stimulus face frames whose face score is below ``occlusion_score`` (a hand, a
+      cup or hair over the face lowers the detector's confidence).
+    - mouth_missing_fraction: stimulus face frames where every ``mouth`` reaction is NaN.
+    - blank_mouth_moving_fraction: blank face frames whose mouth opening (the largest of the ``mouth``
+      reactions) varies with a standard deviation above ``mouth_moving_sd`` score points within a
+      centred ``mouth_window_ms`` window: talking and chewing open and close the mouth several times a second.
+    - yaw_p95_deg, pitch_p95_deg, roll_p95_deg: 95th percentile of the absolute head angle.
+    Metrics without frames to measure are NaN (and grade nothing).
+    """
+    unknown = sorted(set(mouth) - set(REACTIONS))
+    if unknown:
+        raise ValueError(f"config quality.mouth: unknown reaction(s) {', '.join(unknown)}; known: {', '.join(REACTIONS)}")
+    interval = frame_interval_ms(frames["time_ms"])
+    table = epochs(frames, epoch_bounds(stimuli, 0.0, post_blank_ms))
+    shown = table[table["phase"] == "stimulus"]
+    faces = shown[shown["face"]]
+    per_stimulus = shown.groupby("stimulus", sort=False)["face"].agg(["size", "sum"]).reindex(stimuli["stimulus"], fill_value=0)
+    expected = np.maximum(per_stimulus["size"], (stimuli["duration_ms"].to_numpy() / interval).round()).sum()
+    gaps = [
+        _longest_gap(faces.loc[faces["stimulus"] == s, "time_ms"].to_numpy(), d, interval)
+        for s, d in zip(stimuli["stimulus"], stimuli["duration_ms"])
+    ]
+    metrics = {
+        "n_stimuli": len(stimuli),
+        "face_score_median": faces["face_score"].median(),
+        "face_score_p05": faces["face_score"].quantile(0.05),
+        "face_missing_fraction": 1.0 - per_stimulus["sum"].sum() / expected,
+        "longest_gap_ms": max(gaps),
+        "low_score_fraction": _fraction(faces["face_score"] < occlusion_score),
+        "mouth_missing_fraction": _fraction(faces[mouth].isna().all(axis=1)),
+        "blank_mouth_moving_fraction": _mouth_moving(table, mouth, mouth_window_ms, mouth_moving_sd),
+    }
+    for angle in POSE:
+        metrics[f"{angle}_p95_deg"] = faces[angle].abs().quantile(0.95)
+    return {name: _plain(metrics[name]) for name in METRICS}
+
+
+def _longest_gap(face_ms: np.ndarray, duration_ms: float, interval_ms: float) -> float:
+    """Longest faceless stretch in [0, duration_ms) given the face frames' times (ms since onset)."""
+    edges = np.r_[-interval_ms, np.sort(face_ms), duration_ms]
+    return float(max(np.diff(edges).max() - interval_ms, 0.0))
+
+
+def _fraction(flags: pd.Series) -> float:
+    return float(flags.mean()) if len(flags) else math.nan
+
+
+def _mouth_moving(table: pd.DataFrame, mouth: list[str], window_ms: float, moving_sd: float) -> float:
+    blank = table[(table["phase"] == "post") & table["face"]]
+    window = pd.Timedelta(window_ms, unit="ms")
+    sds = [
+        pd.Series(rows[mouth].max(axis=1).to_numpy(), index=pd.to_timedelta(rows["time_ms"].to_numpy(), unit="ms"))
+        .dropna().rolling(window, center=True, min_periods=3).std().dropna().to_numpy()
+        for _, rows in blank.groupby("stimulus", sort=False)
+    ]
+    sd = np.concatenate(sds) if sds else np.array([])
+    return float((sd > moving_sd).mean()) if len(sd) else math.nan
+
+
+def _plain(value):
+    """A JSON-friendly number: int stays int, NaN becomes None."""
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def grade(metrics: dict, limits: dict) -> tuple[int, list[str]]:
+    """The automatic grade 0-3 and one reason per metric that exceeds a limit, worst first.
+
+    ``limits``: {metric: {minor|major|unusable: value}}; a metric strictly above a limit earns that
+    level's grade, and each metric reports only its highest level, e.g. "face missing 38% of stimulus
+    time (limit 10% for grade 2)". A missing (None) metric earns nothing.
+    """
+    found = []
+    for name, levels in limits.items():
+        if name not in GRADED:
+            raise ValueError(f"config quality.limits: unknown metric {name!r}; gradable: {', '.join(GRADED)}")
+        order = [levels[k] for k in LEVELS if k in levels]
+        if order != sorted(order):
+            raise ValueError(f"config quality.limits.{name}: limits must not decrease from minor to major to unusable")
+        value = metrics[name]
+        earned = [(LEVELS[level], limit) for level, limit in levels.items() if value is not None and value > limit]
+        if earned:
+            level, limit = max(earned)
+            text, unit = GRADED[name]
+            fmt = _FORMATS[unit].format
+            found.append((level, f"{text.format(value=fmt(value))} (limit {fmt(limit)} for grade {level})"))
+    found.sort(key=lambda item: -item[0])
+    return max((level for level, _ in found), default=0), [reason for _, reason in found]
+
+
+def write_json(record: dict, path) -> None:
+    """Write one participant's quality record (results/quality/{participant}.json), atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def quality_table(records: list[dict], participants: pd.DataFrame) -> pd.DataFrame:
+    """results/quality.tsv: participant_id, METRICS, auto_grade, manual_grade, final_grade, reason.
+
+    ``records``: the participants' JSON records ({participant_id, metrics, auto_grade, reasons});
+    ``participants``: the sheet (quality_manual as nullable Int64). The final grade is the manual grade
+    where there is one, else the automatic grade; the reason says which and why.
+    """
+    table = pd.DataFrame(
+        [{"participant_id": r["participant_id"], **r["metrics"], "auto_grade": r["auto_grade"],
+          "auto_reason": "; ".join(r["reasons"]) or "all metrics within limits"} for r in records]
+    )
+    manual = participants.set_index("participant_id")["quality_manual"].astype("Int64")
+    table["manual_grade"] = table["participant_id"].map(manual).astype("Int64")
+    overridden = table["manual_grade"].notna()
+    table["final_grade"] = table["manual_grade"].fillna(table["auto_grade"]).astype(int)
+    table["reason"] = table["auto_reason"].where(
+        ~overridden,
+        "manual grade " + table["manual_grade"].astype(str) + " (participants.tsv quality_manual) overrides automatic grade "
+        + table["auto_grade"].astype(str) + ": " + table["auto_reason"],
+    )
+    return table[["participant_id", *METRICS, "auto_grade", "manual_grade", "final_grade", "reason"]]
