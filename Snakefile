@@ -14,9 +14,11 @@ validate(config, "workflow/schemas/config.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/questionnaire.smk"
+include: "workflow/rules/models.smk"
 
 
 rule all:
     input:
         H1_OUTPUTS,
+        MODEL_FILES,
     default_target: True

