@@ -1,0 +1,227 @@
+"""Per-participant extraction: one webcam recording -> results/landmarks/{participant}.parquet, streamed.
+
+The video is decoded once, frame by frame (:mod:`mimicry.video`); frames go to the face analyzer
+(:class:`mimicry.face.analyzer.FaceAnalyzer`: MediaPipe landmarks, alignment, head pose, the emotion
+network) in batches of ``batch_size``; results are written as Parquet row groups of about
+``row_group_frames`` rows as they come. Memory is bounded by one batch of frames plus one row group,
+whatever the video's length. The Parquet file is written to a temporary name and renamed only when
+complete, so a killed job never leaves a file that looks finished.
+
+The cheap second step, landmarks + the participant's neutral reference -> results/frames/{participant}.parquet,
+is :func:`score_participant`; engine exports take the place of both through :mod:`mimicry.importers`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mimicry.io import atomic_path
+from mimicry.names import FRAME_COLUMNS
+from mimicry.video import Frame, VideoError, VideoReader
+
+log = logging.getLogger(__name__)
+
+#: Parquet key-value metadata key holding a JSON object (source video, sizes, settings, error).
+METADATA_KEY = b"mimicry"
+ON_ERROR = ("fail", "empty")
+
+
+def set_threads(threads: int) -> None:
+    """Make OpenCV and PyTorch use ``threads`` threads (the Snakemake rule's ``threads``)."""
+    import cv2
+    import torch
+
+    cv2.setNumThreads(threads)
+    torch.set_num_threads(threads)
+
+
+def read_metadata(path) -> dict:
+    """The ``mimicry`` metadata of a landmarks or frames Parquet file ({} if none).
+
+    An empty-with-reason result (config extraction.on_error: empty) has ``"error"``: the reason.
+    """
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta[METADATA_KEY]) if METADATA_KEY in meta else {}
+
+
+def _with_metadata(schema: pa.Schema, metadata: dict) -> pa.Schema:
+    return schema.with_metadata({METADATA_KEY: json.dumps(metadata, sort_keys=True, default=str)})
+
+
+def batched(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
+    """Consecutive lists of ``size`` frames (the last may be shorter)."""
+    batch = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Progress:
+    """Logs 'participant: done/total frames (pct), fps, ETA' at most every ``every_s`` seconds."""
+
+    def __init__(self, participant: str, total: int, every_s: float = 5.0, clock=time.monotonic):
+        self.participant, self.total, self.every_s, self.clock = participant, total, every_s, clock
+        self.start = self.last = clock()
+        self.done = 0
+
+    def line(self) -> str:
+        elapsed = max(self.clock() - self.start, 1e-9)
+        fps = self.done / elapsed
+        eta = (self.total - self.done) / fps if fps > 0 and self.total > self.done else 0.0
+        pct = f" ({100 * self.done / self.total:.1f}%)" if self.total else ""
+        return (f"{self.participant}: {self.done}/{self.total or '?'} frames{pct}, {fps:.1f} fps, "
+                f"elapsed {elapsed:.0f} s, ETA {eta:.0f} s")
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.clock() - self.last >= self.every_s:
+            self.last = self.clock()
+            log.info(self.line())
+
+
+def _without_null_lists(column: pa.Array) -> pa.Array:
+    """A fixed-size list column with its null entries made non-null (keeping the values beneath, NaN).
+
+    Parquet (pyarrow <= 25) cannot round-trip null fixed-size lists: writing fails or reading back
+    raises "Expected all lists to be of size=...". Frames without a face therefore store a NaN mesh;
+    the ``face`` column says which frames have one.
+    """
+    if not pa.types.is_fixed_size_list(column.type) or column.null_count == 0:
+        return column
+    size = column.type.list_size
+    return pa.FixedSizeListArray.from_arrays(column.values.slice(column.offset * size, len(column) * size), size)
+
+
+def _keyed(record: pa.RecordBatch, participant: str, frames: list[Frame], schema: pa.Schema) -> pa.RecordBatch:
+    """The analyzer's batch with participant_id, frame and time_ms in front, ready for Parquet."""
+    keys = [
+        pa.array([participant] * len(frames), pa.string()),
+        pa.array([f.index for f in frames], pa.int64()),
+        pa.array([f.time_ms for f in frames], pa.float64()),
+    ]
+    return pa.RecordBatch.from_arrays(keys + [_without_null_lists(c) for c in record.columns], schema=schema)
+
+
+def extract_landmarks(video, out, models_dir, participant: str, *, stride: int = 1, max_side: int | None = None,
+                      batch_size: int = 32, row_group_frames: int = 1024, threads: int = 1,
+                      on_error: str = "fail", progress_every_s: float = 5.0) -> dict:
+    """Decode ``video`` and write its per-frame face records to ``out`` (Parquet, LANDMARK_SCHEMA).
+
+    One row per decoded (strided) frame: participant_id, frame (0-based index before stride), time_ms
+    (container timestamp, ms), then the analyzer's columns (``mesh`` is NaN-filled, not null, where
+    ``face`` is false: Parquet cannot store null fixed-size lists). ``models_dir`` holds the analyzer's model
+    files. ``stride`` keeps every n-th frame; ``max_side`` downscales frames to at most that many pixels
+    on the longer side. ``threads`` sets OpenCV, FFmpeg and PyTorch threads.
+
+    A :class:`mimicry.video.VideoError` (missing, empty, unreadable, truncated video) is raised when
+    ``on_error`` is "fail"; with "empty" a zero-row file is written whose metadata holds the reason
+    (``read_metadata(out)["error"]``). Returns the metadata written (plus ``frames`` and ``seconds``).
+    """
+    from mimicry.face.analyzer import LANDMARK_SCHEMA, FaceAnalyzer
+
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+    set_threads(threads)
+    settings = {"participant_id": participant, "video": str(video), "stride": stride, "max_side": max_side,
+                "batch_size": batch_size, "threads": threads}
+    start = time.monotonic()
+    done = 0
+    try:
+        with VideoReader(video, participant, stride=stride, max_side=max_side, threads=threads) as reader, \
+                FaceAnalyzer(models_dir, threads=threads) as analyzer, atomic_path(out) as tmp:
+            info = reader.info
+            meta = {**settings, "width": info.width, "height": info.height, "source_width": info.source_width,
+                    "source_height": info.source_height, "fps": info.fps, "frame_count": info.frame_count,
+                    "rotation": info.rotation}
+            schema = _with_metadata(LANDMARK_SCHEMA, meta)
+            progress = Progress(participant, math.ceil(info.frame_count / stride), progress_every_s)
+            pending = []
+            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+                for frames in batched(reader, batch_size):
+                    record = analyzer.analyze([f.rgb for f in frames])
+                    pending.append(_keyed(record, participant, frames, schema))
+                    progress.update(len(frames))
+                    if sum(len(b) for b in pending) >= row_group_frames:
+                        writer.write_table(pa.Table.from_batches(pending))
+                        pending = []
+                if pending:
+                    writer.write_table(pa.Table.from_batches(pending))
+            done = progress.done
+    except VideoError as err:
+        if on_error == "fail":
+            raise
+        log.error("%s; writing an empty result (extraction.on_error: empty)", err)
+        meta = {**settings, "error": str(err)}
+        with atomic_path(out) as tmp:
+            pq.write_table(pa.Table.from_batches([], schema=_with_metadata(LANDMARK_SCHEMA, meta)), tmp)
+    seconds = time.monotonic() - start
+    log.info("%s: %d frames in %.1f s (%.1f fps)", participant, done, seconds, done / max(seconds, 1e-9))
+    return {**meta, "frames": done, "seconds": seconds}
+
+
+def frame_table(frames: pd.DataFrame) -> pd.DataFrame:
+    """``frames`` reduced to FRAME_COLUMNS (plus ``stimulus`` if present) with the frame schema's dtypes.
+
+    participant_id str, frame int64, time_ms float64 (ms), face bool, everything else float64
+    (scores 0-100, face_score 0-1, pose degrees). Raises ValueError naming missing columns.
+    """
+    missing = [c for c in FRAME_COLUMNS if c not in frames.columns]
+    if missing:
+        raise ValueError(f"frame table lacks columns {missing}")
+    columns = list(FRAME_COLUMNS) + (["stimulus"] if "stimulus" in frames.columns else [])
+    out = frames[columns].copy()
+    out["participant_id"] = out["participant_id"].astype(str)
+    out["frame"] = out["frame"].astype(np.int64)
+    out["face"] = out["face"].astype(bool)
+    floats = [c for c in FRAME_COLUMNS if c not in ("participant_id", "frame", "face")]
+    out[floats] = out[floats].astype(np.float64)
+    return out.reset_index(drop=True)
+
+
+def write_frames(frames: pd.DataFrame, path, metadata: dict) -> None:
+    """Write a frame table (see :func:`frame_table`) to ``path`` atomically, with ``metadata`` (JSON)."""
+    table = pa.Table.from_pandas(frame_table(frames), preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           METADATA_KEY: json.dumps(metadata, sort_keys=True, default=str)})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def empty_frames() -> pd.DataFrame:
+    """A zero-row frame table."""
+    return pd.DataFrame({c: pd.Series(dtype=float) for c in FRAME_COLUMNS})
+
+
+def score_participant(landmarks_path, stimuli: pd.DataFrame, models_dir, out) -> pd.DataFrame:
+    """results/landmarks/{p}.parquet + that participant's stimulus rows -> results/frames/{p}.parquet.
+
+    The neutral reference comes from :func:`mimicry.face.reference.neutral_mask`, the scores from
+    :func:`mimicry.face.scorer.score_landmarks` (0-100). An empty-with-reason landmarks file gives an
+    empty frames file carrying the same ``error``. Returns the frame table written.
+    """
+    from mimicry.face.reference import neutral_mask
+    from mimicry.face.scorer import score_landmarks
+
+    meta = read_metadata(landmarks_path)
+    if "error" in meta:
+        frames = empty_frames()
+    else:
+        landmarks = pd.read_parquet(landmarks_path)
+        neutral = neutral_mask(landmarks["time_ms"].to_numpy(), stimuli)
+        frames = score_landmarks(landmarks, neutral, models_dir)
+    write_frames(frames, out, {**meta, "frames_source": "video", "models_dir": str(models_dir)})
+    return frames

