@@ -113,8 +113,9 @@ def test_unknown_stimulus_emotion(study, schemas):
 
 
 def test_non_utf8_text(study, schemas):
-    raw = study["participants"].read_bytes().replace(b"White British", b"White Brit\xe9sh", 1)
-    study["participants"].write_bytes(raw)
+    lines = study["participants"].read_bytes().split(b"\n")
+    lines[1] = lines[1].replace(b"\t", b"\t\xe9", 1)  # a Latin-1 e-acute in the first data row
+    study["participants"].write_bytes(b"\n".join(lines))
     with pytest.raises(sheets.SheetError, match="line 2 is not valid UTF-8"):
         sheets.read_participants(study["participants"], schemas["participants"])
 
