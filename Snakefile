@@ -15,10 +15,12 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/questionnaire.smk"
 include: "workflow/rules/models.smk"
+include: "workflow/rules/extract.smk"
 
 
 rule all:
     input:
         H1_OUTPUTS,
         MODEL_FILES,
+        FRAME_FILES,
     default_target: True

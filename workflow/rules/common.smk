@@ -27,6 +27,31 @@ else:
         raise WorkflowError(f"Invalid input sheet. {err}") from None
     PARTICIPANTS = list(_participants["participant_id"])
 
+# Where each participant's frames come from (participants.tsv frames_source: video | imotions | openface |
+# pyfeat); the demo's participants all have rendered videos.
+FRAME_SOURCES = (
+    {p: "video" for p in PARTICIPANTS}
+    if DEMO
+    else dict(zip(_participants["participant_id"], _participants["frames_source"]))
+)
+
+
+def video_path(wildcards):
+    """The participant's recording: participants.tsv video, else study.videos; the demo's rendered video."""
+    participant = wildcards.participant
+    if DEMO:
+        return f"{config['demo']['outdir']}/videos/{participant}.mp4"
+    video = _participants.set_index("participant_id").at[participant, "video"]
+    if not video and "videos" not in config["study"]:
+        raise WorkflowError(f"participant {participant}: no video (participants.tsv video column or study.videos)")
+    return video or config["study"]["videos"].format(participant=participant)
+
+
+def export_path(wildcards):
+    """The participant's engine export (participants.tsv export; frames_source other than video)."""
+    return _participants.set_index("participant_id").at[wildcards.participant, "export"]
+
+
 H1_OUTPUTS = [
     "results/eq_scores.tsv",
     "results/tables/eq_normality.tsv",

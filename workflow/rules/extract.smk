@@ -1,0 +1,90 @@
+# Per-participant frames. A webcam recording is decoded once into results/landmarks/{participant}.parquet
+# (the costly job); a cheap job scores it against the participant's neutral reference into
+# results/frames/{participant}.parquet, so new model weights or a new reference re-run only that job.
+# Participants whose frames_source is an engine (imotions, openface, pyfeat) get their frames from the
+# export instead (docs/importers.md). Which rule makes a participant's frames is fixed by FRAME_SOURCES.
+import re
+
+from mimicry.face.analyzer import CANONICAL_FILE, EMOTION_FILE
+
+EXTRACTION = config["extraction"]
+#: What extraction adds to `rule all`.
+FRAME_FILES = expand("results/frames/{participant}.parquet", participant=PARTICIPANTS)
+
+
+def _one_of(ids):
+    """A wildcard pattern matching exactly these participant ids (nothing when there are none)."""
+    return "|".join(re.escape(i) for i in ids) or "(?!)"
+
+
+VIDEO_PARTICIPANTS = _one_of([p for p, source in FRAME_SOURCES.items() if source == "video"])
+EXPORT_PARTICIPANTS = _one_of([p for p, source in FRAME_SOURCES.items() if source != "video"])
+
+
+rule extract_landmarks:
+    """Decode one recording and write its per-frame face records (mesh, pose, appearance emotions)."""
+    input:
+        video=video_path,
+        models=[f"{MODELS_DIR}/{CANONICAL_FILE}", f"{MODELS_DIR}/{EMOTION_FILE}"],
+    output:
+        "results/landmarks/{participant}.parquet",
+    wildcard_constraints:
+        participant=VIDEO_PARTICIPANTS,
+    params:
+        models_dir=MODELS_DIR,
+        settings={k: EXTRACTION[k] for k in ("stride", "max_side", "batch_size", "on_error")},
+    threads: EXTRACTION["threads"]
+    resources:
+        mem_mb=EXTRACTION["mem_mb"],
+        runtime=EXTRACTION["runtime_min"],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/extract_landmarks/{participant}.log",
+    benchmark:
+        "results/benchmarks/extract_landmarks/{participant}.tsv"
+    script:
+        "../scripts/extract_landmarks.py"
+
+
+rule frames_from_landmarks:
+    """Expressions and emotions 0-100 of one participant's frames, against their own neutral reference."""
+    input:
+        landmarks="results/landmarks/{participant}.parquet",
+        stimuli=ancient(SHEETS["stimuli"]),
+        models=MODEL_FILES,
+    output:
+        "results/frames/{participant}.parquet",
+    wildcard_constraints:
+        participant=VIDEO_PARTICIPANTS,
+    params:
+        stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
+        schema=SCHEMAS["stimuli"],
+        models_dir=MODELS_DIR,
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/frames/{participant}.log",
+    benchmark:
+        "results/benchmarks/frames_from_landmarks/{participant}.tsv"
+    script:
+        "../scripts/extract_frames.py"
+
+
+rule frames_from_export:
+    """One participant's frames from their engine export (iMotions, OpenFace, py-feat)."""
+    input:
+        export=export_path,
+    output:
+        "results/frames/{participant}.parquet",
+    wildcard_constraints:
+        participant=EXPORT_PARTICIPANTS,
+    params:
+        engine=lambda w: FRAME_SOURCES[w.participant],
+        fps=EXTRACTION["export_fps"],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/frames/{participant}.log",
+    script:
+        "../scripts/extract_import.py"
