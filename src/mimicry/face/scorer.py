@@ -1,0 +1,106 @@
+"""Landmarks -> frames: 20 expressions and 7 emotions (0-100) relative to the participant's neutral face.
+
+Cheap and re-runnable without the video: reads the aligned meshes written by the extraction, builds
+the neutral reference from the frames ``neutral`` marks, and applies the AU head (au_head.pt in
+models_dir). Emotions come from EMFACS-style prototypes of the expressions (``EMOTION_PROTOTYPES``),
+from the FER2013 network's probabilities (fer_* columns), or their mean (``emotion_source``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mimicry.face import au_head, measures
+from mimicry.face.analyzer import MESH_SIZE
+from mimicry.names import EMOTIONS, EXPRESSIONS, FRAME_COLUMNS
+
+AU_HEAD_FILE = "au_head.pt"
+EMOTION_SOURCES = ("expressions", "fer", "mean")
+
+#: EMFACS-style prototypes (Friesen & Ekman 1983; as AFFDEX uses them): emotion -> (core, support, against).
+#: core: groups of alternative expressions; every group must be present (min over groups of the max
+#: within a group). support: the prototype's expressions, averaged. Score = (core + mean(support)) / 2,
+#: times (1 - max(against) / 100): a smile rules out the negative emotions.
+EMOTION_PROTOTYPES = {
+    "joy": ([["smile"]], ["smile", "cheek_raise"], []),
+    "anger": ([["brow_furrow"], ["lid_tighten", "lip_press", "eye_widen"]],
+              ["brow_furrow", "lid_tighten", "lip_press", "eye_widen"], ["smile"]),
+    "fear": ([["inner_brow_raise", "brow_raise"], ["eye_widen"], ["lip_stretch", "brow_furrow"]],
+             ["inner_brow_raise", "brow_raise", "brow_furrow", "eye_widen", "lip_stretch"], ["smile"]),
+    "disgust": ([["nose_wrinkle", "upper_lip_raise"]], ["nose_wrinkle", "upper_lip_raise", "chin_raise"], ["smile"]),
+    "contempt": ([["smirk"]], ["smirk", "dimpler"], []),
+    "sadness": ([["lip_corner_depressor"], ["inner_brow_raise", "brow_furrow"]],
+                ["inner_brow_raise", "brow_furrow", "lip_corner_depressor"], ["smile"]),
+    "surprise": ([["inner_brow_raise", "brow_raise"], ["eye_widen", "jaw_drop", "mouth_open"]],
+                 ["inner_brow_raise", "brow_raise", "eye_widen", "jaw_drop"], []),
+}
+#: FER2013 class behind each emotion (contempt has none).
+FER_EMOTION = {"joy": "fer_happy", "anger": "fer_angry", "fear": "fer_fear", "disgust": "fer_disgust",
+               "sadness": "fer_sad", "surprise": "fer_surprise"}
+
+
+def emotions_from_expressions(expr: pd.DataFrame) -> pd.DataFrame:
+    """The 7 emotions (0-100) from the 20 expressions (0-100) by EMOTION_PROTOTYPES."""
+    out = {}
+    for emotion, (core, support, against) in EMOTION_PROTOTYPES.items():
+        core_score = np.min([expr[group].max(axis=1, skipna=False) for group in core], axis=0)
+        score = (core_score + expr[support].mean(axis=1, skipna=False)) / 2
+        if against:
+            score = score * (1 - expr[against].max(axis=1, skipna=False) / 100)
+        out[emotion] = score
+    return pd.DataFrame(out, index=expr.index)[list(EMOTIONS)]
+
+
+def emotions_from_fer(landmarks: pd.DataFrame, expr_emotions: pd.DataFrame) -> pd.DataFrame:
+    """The 7 emotions (0-100): 100 x FER2013 probabilities; contempt from the expressions (FER has none)."""
+    out = pd.DataFrame({e: 100 * landmarks[FER_EMOTION[e]].to_numpy(float) for e in FER_EMOTION},
+                       index=expr_emotions.index)
+    out["contempt"] = expr_emotions["contempt"]
+    return out[list(EMOTIONS)]
+
+
+def expression_scores(mesh: np.ndarray, neutral: np.ndarray, head) -> np.ndarray:
+    """20 expressions (N, 20), 0-100, of aligned meshes (N, 1434; NaN rows = no face) vs the neutral frames."""
+    raw = measures.raw_measures(mesh)
+    delta = raw - measures.neutral_reference(raw, neutral)
+    return au_head.predict(head, measures.features(delta))
+
+
+def mesh_matrix(landmarks: pd.DataFrame) -> np.ndarray:
+    """The mesh column as an (N, 1434) float array, NaN rows where there is no face."""
+    out = np.full((len(landmarks), MESH_SIZE), np.nan)
+    face = landmarks["face"].to_numpy(bool)
+    if face.any():
+        out[face] = np.stack(landmarks.loc[face, "mesh"].to_numpy())
+    return out
+
+
+def score_landmarks(landmarks: pd.DataFrame, neutral: np.ndarray, models_dir, *,
+                    emotion_source: str = "expressions", device: str = "cpu") -> pd.DataFrame:
+    """Frame scores with exactly ``names.FRAME_COLUMNS`` from a landmarks table (LANDMARK_SCHEMA columns).
+
+    neutral: boolean mask of the frames forming the participant's neutral reference
+    (``reference.neutral_mask``). Expressions and emotions are 0-100, NaN where face is False.
+    emotion_source: "expressions" (EMFACS prototypes), "fer" (FER2013 network; contempt from the
+    expressions) or "mean" (average of the two).
+    """
+    if emotion_source not in EMOTION_SOURCES:
+        raise ValueError(f"emotion_source {emotion_source!r}; choose one of {', '.join(EMOTION_SOURCES)}")
+    neutral = np.asarray(neutral, bool)
+    if len(neutral) != len(landmarks):
+        raise ValueError(f"neutral mask has {len(neutral)} rows, landmarks {len(landmarks)}")
+    head = au_head.load(Path(models_dir) / AU_HEAD_FILE, device)
+    expr = pd.DataFrame(expression_scores(mesh_matrix(landmarks), neutral, head), columns=EXPRESSIONS,
+                        index=landmarks.index)
+    emo = emotions_from_expressions(expr)
+    if emotion_source != "expressions":
+        fer = emotions_from_fer(landmarks, emo)
+        emo = fer if emotion_source == "fer" else (emo + fer) / 2
+    out = pd.concat([landmarks[["participant_id", "frame", "time_ms", "face", "face_score"]], expr, emo,
+                     landmarks[["pitch", "yaw", "roll"]]], axis=1)
+    no_face = ~out["face"].to_numpy(bool)
+    out.loc[no_face, list(EXPRESSIONS) + list(EMOTIONS)] = np.nan
+    return out[list(FRAME_COLUMNS)]
