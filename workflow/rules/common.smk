@@ -63,3 +63,9 @@ H1_OUTPUTS = [
 
 wildcard_constraints:
     participant=r"[A-Za-z0-9_-]+",
+
+
+# Jobs too small to be worth a cluster queue: on SLURM they run on the submitting machine (docs/cluster.md).
+localrules:
+    demo_cohort,
+    score_eq,

@@ -1,0 +1,100 @@
+"""Measure each workflow job's wall time and peak memory, to size the SLURM profile's per-rule resources.
+
+Runs the real workflow on a demo study of N participants with ``--cores 1`` (one job at a time, so a job
+is not slowed by its neighbours) and samples the process tree of every job every 20 ms with psutil (a
+Snakemake dependency). A job is named by its ``script:`` file (workflow/scripts/<name>.py, which by the
+project's convention is the rule's name). Peak RSS is the largest sum of RSS over the job's process tree
+seen at a sample, so spikes shorter than 20 ms can be missed.
+
+    .venv/bin/python benchmarks/rule_resources.py --participants 12 87
+
+prints one TSV row per job: participants, job (script name), wall_s, peak_rss_mb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = re.compile(r"\.snakemake/scripts/tmp[^/.]+\.(\w+)\.py$")
+
+
+def job_name(proc: psutil.Process) -> str | None:
+    """The script name of a Snakemake ``script:`` job process, or None for any other process."""
+    try:
+        for arg in proc.cmdline():
+            match = SCRIPT.search(arg)
+            if match:
+                return match.group(1)
+    except psutil.Error:
+        pass
+    return None
+
+
+def tree_rss_mb(proc: psutil.Process) -> float:
+    """Resident memory of a process and all its descendants, in MB."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total / 2**20
+
+
+def measure(n_participants: int, workdir: Path, interval_s: float = 0.02) -> list[dict]:
+    """Run the whole workflow once on a demo of ``n_participants``; one record per job."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["demo"]["n_participants"] = n_participants
+    configfile = workdir / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config, sort_keys=False))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(configfile), "--cores", "1", "--forceall", "--quiet"]
+    snakemake = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    jobs: dict[int, dict] = {}  # pid of the job's script process -> record
+    while snakemake.poll() is None:
+        now = time.perf_counter()
+        for child in snakemake.children(recursive=True):
+            if child.pid not in jobs:
+                name = job_name(child)
+                if name is None:
+                    continue
+                jobs[child.pid] = {"job": name, "start": now, "end": now, "peak_rss_mb": 0.0, "proc": child}
+            record = jobs[child.pid]
+            record["end"] = now
+            try:
+                record["peak_rss_mb"] = max(record["peak_rss_mb"], tree_rss_mb(record["proc"]))
+            except psutil.Error:
+                pass
+        time.sleep(interval_s)
+    if snakemake.returncode != 0:
+        raise RuntimeError(f"snakemake failed:\n{snakemake.stderr.read()}")
+    return [
+        {"participants": n_participants, "job": r["job"], "wall_s": round(r["end"] - r["start"], 2),
+         "peak_rss_mb": round(r["peak_rss_mb"])}
+        for r in jobs.values()
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, nargs="+", default=[12], help="demo study sizes")
+    args = parser.parse_args()
+    print("participants\tjob\twall_s\tpeak_rss_mb")
+    for n in args.participants:
+        with tempfile.TemporaryDirectory(prefix="mimicry-resources-") as tmp:
+            for row in measure(n, Path(tmp)):
+                print("\t".join(str(row[k]) for k in ("participants", "job", "wall_s", "peak_rss_mb")), flush=True)
+
+
+if __name__ == "__main__":
+    main()
