@@ -21,6 +21,7 @@ include: "workflow/rules/extract.smk"
 rule all:
     input:
         H1_OUTPUTS,
+        DEMO_OUTPUTS,
         MODEL_FILES,
         FRAME_FILES,
     default_target: True

