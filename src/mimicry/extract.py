@@ -71,11 +71,13 @@ def batched(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
 
 
 class Progress:
-    """Logs 'participant: done/total frames (pct), fps, ETA' at most every ``every_s`` seconds."""
+    """Logs 'participant: done/total frames (pct), fps, ETA' after the first batch, then at most every
+    ``every_s`` seconds."""
 
     def __init__(self, participant: str, total: int, every_s: float = 5.0, clock=time.monotonic):
         self.participant, self.total, self.every_s, self.clock = participant, total, every_s, clock
-        self.start = self.last = clock()
+        self.start = clock()
+        self.last = self.start - every_s  # the first update logs
         self.done = 0
 
     def line(self) -> str:
