@@ -16,6 +16,8 @@ include: "workflow/rules/demo.smk"
 include: "workflow/rules/questionnaire.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/extract.smk"
+include: "workflow/rules/quality.smk"
+include: "workflow/rules/epochs.smk"
 
 
 rule all:
@@ -24,4 +26,6 @@ rule all:
         DEMO_OUTPUTS,
         MODEL_FILES,
         FRAME_FILES,
+        QUALITY_OUTPUTS,
+        REACTION_OUTPUTS,
     default_target: True

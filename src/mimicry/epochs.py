@@ -355,6 +355,21 @@ def timecourses(
     return long.sort_values(["stimulus", "reaction", "time_ms"], kind="stable")[TIMECOURSE_SCHEMA.names]
 
 
+def participant_reactions(
+    frames: pd.DataFrame, stimuli: pd.DataFrame, *, pre_blank_ms: float, post_blank_ms: float, baseline: str,
+    min_coverage: float, windows: list[dict], timecourse_reactions: list[str], bin_ms: float,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One participant's reaction features and time courses (see reaction_features and timecourses)."""
+    bounds = epoch_bounds(stimuli, pre_blank_ms, post_blank_ms)
+    table = epochs(frames, bounds)
+    interval = frame_interval_ms(frames["time_ms"])
+    base = baselines(table, bounds, stimuli, baseline, min_coverage, interval)
+    return (
+        reaction_features(table, stimuli, base, windows, min_coverage, interval, baseline),
+        timecourses(table, stimuli, base, timecourse_reactions, bin_ms, baseline),
+    )
+
+
 def write_parquet(df: pd.DataFrame, path, schema: pa.Schema) -> None:
     """Write ``df`` with exactly ``schema`` (so per-participant files combine into one dataset), atomically."""
     with atomic_path(path) as tmp:

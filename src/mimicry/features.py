@@ -13,10 +13,35 @@ import pyarrow.parquet as pq
 
 from mimicry.io import atomic_path
 from mimicry.names import REACTIONS
+from mimicry.quality import LEVELS
 
 #: How per-stimulus maxima become one value per participant and reaction (pandas aggregations over
 #: the stimuli whose window passed the coverage rule; NaN maxima are skipped, all-NaN gives NaN).
 COMBINE = {"max_of_max": "max", "mean_of_max": "mean"}
+
+
+def config_problems(config: dict) -> list[str]:
+    """What the JSON schema cannot check in the quality, epochs and features config (empty when fine)."""
+    problems = []
+    for key, names in (("quality.mouth", config["quality"]["mouth"]),
+                       ("epochs.timecourse.reactions", config["epochs"]["timecourse"]["reactions"])):
+        unknown = [n for n in names if n not in REACTIONS]
+        if unknown:
+            problems.append(f"{key}: unknown reaction(s) {', '.join(unknown)}; known: {', '.join(REACTIONS)}")
+    for metric, levels in config["quality"]["limits"].items():
+        order = [levels[level] for level in LEVELS if level in levels]
+        if order != sorted(order):
+            problems.append(f"quality.limits.{metric}: limits must not decrease from minor to major to unusable")
+    windows = config["epochs"]["windows"]
+    names = [w["name"] for w in windows]
+    if len(set(names)) < len(names):
+        problems.append(f"epochs.windows: window names must be unique, got {', '.join(names)}")
+    for w in windows:
+        if w.get("end_ms") is not None and w["end_ms"] <= w["start_ms"]:
+            problems.append(f"epochs.windows: window {w['name']} ends ({w['end_ms']} ms) before it starts ({w['start_ms']} ms)")
+    if config["features"]["window"] not in names:
+        problems.append(f"features.window: {config['features']['window']!r} is not one of epochs.windows ({', '.join(names)})")
+    return problems
 
 
 def usable_participants(quality: pd.DataFrame, max_grade: int) -> list[str]:
@@ -44,10 +69,6 @@ def feature_matrix(reactions_path, combine: str, windows: list[str], bare_window
     (REACTIONS order), named ``<reaction>`` for ``bare_window`` and ``<reaction>_<window>`` otherwise.
     Only the four needed columns are read.
     """
-    if combine not in COMBINE:
-        raise ValueError(f"config features.combine: {combine!r} unknown; expected one of {', '.join(COMBINE)}")
-    if bare_window not in windows:
-        raise ValueError(f"config features.window: {bare_window!r} is not one of the windows ({', '.join(windows)})")
     long = ds.dataset(str(reactions_path), format="parquet").to_table(
         columns=["participant_id", "window", "reaction", "max"]
     ).to_pandas()

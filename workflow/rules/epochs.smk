@@ -1,0 +1,67 @@
+# Stimulus alignment, baseline correction and per-stimulus reaction features; the fan-in over the usable
+# participants (final quality grade <= quality.max_grade) and the feature matrix of the regressions.
+# STIMULI_SHEET and STIMULUS_DIGESTS: see quality.smk (included before this file).
+REACTION_OUTPUTS = ["results/reactions.parquet", "results/timecourses.parquet", "results/features.tsv"]
+
+
+localrules:
+    usable_reactions,
+    feature_matrix,
+
+
+rule reaction_features:
+    """Epochs, baseline and reaction features (and binned time courses) of one participant."""
+    input:
+        frames="results/frames/{participant}.parquet",
+        stimuli=STIMULI_SHEET,
+    output:
+        reactions="results/reactions/{participant}.parquet",
+        timecourses="results/timecourses/{participant}.parquet",
+    params:
+        stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
+        schema=SCHEMAS["stimuli"],
+        epochs=config["epochs"],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/reactions/{participant}.log",
+    benchmark:
+        "results/benchmarks/reaction_features/{participant}.tsv"
+    script:
+        "../scripts/epochs_participant.py"
+
+
+rule usable_reactions:
+    """Reaction features and time courses of the usable participants, one file each."""
+    input:
+        quality="results/quality.tsv",
+        reactions=expand("results/reactions/{participant}.parquet", participant=PARTICIPANTS),
+        timecourses=expand("results/timecourses/{participant}.parquet", participant=PARTICIPANTS),
+    output:
+        reactions="results/reactions.parquet",
+        timecourses="results/timecourses.parquet",
+    params:
+        max_grade=config["quality"]["max_grade"],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/usable_reactions.log",
+    script:
+        "../scripts/epochs_fanin.py"
+
+
+rule feature_matrix:
+    """Participant x feature matrix: per-stimulus maxima combined per config features.combine."""
+    input:
+        "results/reactions.parquet",
+    output:
+        report("results/features.tsv", caption="../report/features.rst", category="2. Facial reactions"),
+    params:
+        features=config["features"],
+        windows=[w["name"] for w in config["epochs"]["windows"]],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/feature_matrix.log",
+    script:
+        "../scripts/features_table.py"

@@ -1,0 +1,17 @@
+"""Reaction features and time courses of the usable participants: results/reactions.parquet, timecourses.parquet."""
+import sys
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+
+import pandas as pd
+
+from mimicry.epochs import REACTION_SCHEMA, TIMECOURSE_SCHEMA
+from mimicry.features import combine_parquet, usable_participants
+
+quality = pd.read_csv(snakemake.input.quality, sep="\t", dtype={"participant_id": str})
+usable = set(usable_participants(quality, snakemake.params.max_grade))
+for name, schema in (("reactions", REACTION_SCHEMA), ("timecourses", TIMECOURSE_SCHEMA)):
+    paths = [path for path in snakemake.input[name] if Path(path).stem in usable]
+    rows = combine_parquet(paths, snakemake.output[name], schema)
+    print(f"{name}: {len(paths)} usable participants (final grade <= {snakemake.params.max_grade}), {rows} rows", file=sys.stderr)

@@ -1,0 +1,22 @@
+"""Reaction features and time courses of one participant: results/reactions/ and results/timecourses/."""
+import sys
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+
+from mimicry import epochs, sheets
+
+participant = snakemake.wildcards.participant
+config = snakemake.params.epochs
+frames = epochs.read_frames(snakemake.input.frames, participant)
+sheet = sheets.read_stimuli(snakemake.input.stimuli, sheets.load_schema(snakemake.params.schema))
+stimuli = epochs.participant_stimuli(participant, sheet, frames)
+reactions, timecourses = epochs.participant_reactions(
+    frames, stimuli, pre_blank_ms=config["pre_blank_ms"], post_blank_ms=config["post_blank_ms"],
+    baseline=config["baseline"], min_coverage=config["min_coverage"], windows=config["windows"],
+    timecourse_reactions=config["timecourse"]["reactions"], bin_ms=config["timecourse"]["bin_ms"],
+)
+epochs.write_parquet(reactions, snakemake.output.reactions, epochs.REACTION_SCHEMA)
+epochs.write_parquet(timecourses, snakemake.output.timecourses, epochs.TIMECOURSE_SCHEMA)
+nan = reactions.drop_duplicates(["stimulus", "window"])["max"].isna()
+print(f"participant {participant}: {len(stimuli)} stimuli, baseline {config['baseline']}, "
+      f"{nan.sum()} of {len(nan)} stimulus windows below the coverage minimum", file=sys.stderr)
