@@ -12,6 +12,7 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from mimicry.io import atomic_path  # noqa: E402
+from mimicry.names import EMOTIONS, REACTIONS, STIMULUS_EMOTIONS, display_name  # noqa: E402
 
 #: Width of an A4 text column in inches: figures are drawn at the size they are printed.
 A4_WIDTH_IN = 7.0
@@ -67,5 +68,91 @@ def eq_violin_distribution(scores: pd.DataFrame, by: str = "gender"):
     right.set_title("distribution")
     if groups:
         right.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _stimulus_panels(profile: pd.DataFrame, draw, ylabel: str, title: str):
+    """One panel per stimulus emotion, stacked, x = the 27 reactions (emotions first, then expressions).
+
+    ``profile``: participant_id, stimulus_emotion, reaction, value (0-100), one value per participant.
+    ``draw(ax, x, values)`` draws one panel from a list of 27 arrays of participant values.
+    """
+    emotions = [e for e in STIMULUS_EMOTIONS if e in set(profile["stimulus_emotion"])]
+    fig, axes = plt.subplots(
+        len(emotions), 1, figsize=(A4_WIDTH_IN, 1.2 * len(emotions) + 1.6), sharex=True, sharey=True, squeeze=False
+    )
+    x = np.arange(len(REACTIONS))
+    colors = np.where(np.isin(REACTIONS, EMOTIONS), "C3", "C0")
+    for ax, emotion in zip(axes[:, 0], emotions):
+        rows = profile[profile["stimulus_emotion"] == emotion]
+        values = [rows.loc[rows["reaction"] == r, "value"].dropna().to_numpy() for r in REACTIONS]
+        draw(ax, x, values, colors)
+        ax.text(0.005, 0.95, f"{emotion} faces (n = {rows['participant_id'].nunique()})", transform=ax.transAxes,
+                va="top", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(axis="y", lw=0.3, alpha=0.5)
+    bottom = axes[-1, 0]
+    bottom.set_xticks(x, [display_name(r) for r in REACTIONS], rotation=90, fontsize=7)
+    bottom.set_xlim(-0.7, len(REACTIONS) - 0.3)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ("C3", "C0")]
+    fig.legend(handles, ["emotion", "expression"], loc="upper right", ncol=2, frameon=False, fontsize=8)
+    fig.supylabel(ylabel, fontsize=9)
+    fig.suptitle(title, fontsize=10, x=0.02, ha="left")
+    fig.tight_layout(h_pad=0.3)
+    return fig
+
+
+def reactions_by_stimulus_bar(profile: pd.DataFrame):
+    """Figure 7: per stimulus emotion, the mean over participants of each reaction's max (0-100), +- 1 SEM.
+
+    ``profile`` as from ``mimicry.analysis.data.emotion_profile``.
+    """
+
+    def draw(ax, x, values, colors):
+        means = [v.mean() if len(v) else np.nan for v in values]
+        sems = [v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan for v in values]
+        ax.bar(x, means, yerr=sems, color=colors, width=0.75, error_kw={"lw": 0.6, "capsize": 1.2})
+
+    return _stimulus_panels(profile, draw, "max reaction, mean over participants (0-100; bars: +-1 SEM)",
+                            "Facial reactions by stimulus emotion")
+
+
+def reactions_by_stimulus_box(profile: pd.DataFrame):
+    """Figure 8: per stimulus emotion, the distribution over participants of each reaction's max (0-100)."""
+
+    def draw(ax, x, values, colors):
+        present = [i for i, v in enumerate(values) if len(v)]
+        boxes = ax.boxplot([values[i] for i in present], positions=x[present], widths=0.6, patch_artist=True,
+                           flierprops={"markersize": 2, "alpha": 0.6}, medianprops={"color": "black", "lw": 0.8},
+                           boxprops={"lw": 0.5}, whiskerprops={"lw": 0.5}, capprops={"lw": 0.5})
+        for patch, i in zip(boxes["boxes"], present):
+            patch.set_facecolor(colors[i])
+            patch.set_alpha(0.7)
+
+    return _stimulus_panels(profile, draw, "max reaction per participant (0-100)",
+                            "Facial reactions by stimulus emotion: distribution over participants")
+
+
+def reaction_timecourse(timecourses: pd.DataFrame, reaction: str = "joy", stimulus_emotion: str = "happy"):
+    """Figure 9: ``reaction`` (0-100) over time since the onset of ``stimulus_emotion`` faces (ms).
+
+    ``timecourses``: participant_id, stimulus_emotion, reaction, time_ms (since onset), value. One thin
+    line per participant (mean over that participant's stimuli in each time bin) and the mean over
+    participants as a thick line.
+    """
+    rows = timecourses[(timecourses["reaction"] == reaction) & (timecourses["stimulus_emotion"] == stimulus_emotion)]
+    per_participant = rows.groupby(["participant_id", "time_ms"], observed=True)["value"].mean().reset_index()
+    fig, ax = plt.subplots(figsize=(A4_WIDTH_IN, 3.2))
+    for i, (_, line) in enumerate(per_participant.groupby("participant_id", observed=True)):
+        ax.plot(line["time_ms"], line["value"], color="0.55", lw=0.7, alpha=0.7, label="participant" if i == 0 else None)
+    mean = per_participant.groupby("time_ms")["value"].mean()
+    ax.plot(mean.index, mean.to_numpy(), color="C3", lw=2.2, label="mean over participants")
+    n = per_participant["participant_id"].nunique()
+    ax.set_xlabel("time since stimulus onset (ms)")
+    ax.set_ylabel(f"{display_name(reaction)} (0-100)")
+    ax.set_title(f"{display_name(reaction)} during {stimulus_emotion} faces (n = {n} participants)", fontsize=10)
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(lw=0.3, alpha=0.5)
     fig.tight_layout()
     return fig

@@ -1,0 +1,188 @@
+# The facial analysis (H2): the study's tables and figures, the analysis unit made explicit, and the
+# checks a reviewer asks for (docs/analysis.md). Inputs: the reaction features of the usable participants
+# (epochs.smk), the EQ scores (questionnaire.smk), quality.tsv and the participants sheet.
+from snakemake.exceptions import WorkflowError
+
+from mimicry.analysis.config import config_problems as _analysis_problems
+
+_problems = _analysis_problems(config)
+if _problems:
+    raise WorkflowError("Invalid config:\n  " + "\n  ".join(_problems))
+
+ANALYSIS = config["analysis"]
+FACIAL = "2. Facial analysis"
+FIGURES = {
+    name: f"results/figures/{name}" for name in ("reactions_by_stimulus_bar", "reactions_by_stimulus_box", "joy_to_happy_timecourse")
+}
+FACIAL_OUTPUTS = [
+    f"results/tables/{name}.tsv"
+    for name in (
+        "analysis_sample",
+        "reaction_correlations",
+        "ols",
+        "ols_summary",
+        "regression_models",
+        "median_split_mwu",
+        "glasses_ttest",
+        "mimicry_index",
+        "mimicry_index_summary",
+    )
+] + [f"{path}.{ext}" for path in FIGURES.values() for ext in ("png", "pdf")]
+
+# The rows of the correlations, OLS and regressions (analysis.unit): features.tsv or reactions.parquet.
+UNIT_INPUT = {
+    "eq": "results/eq_scores.tsv",
+    "features": "results/features.tsv",
+    "reactions": "results/reactions.parquet",
+}
+UNIT_PARAMS = {"unit": ANALYSIS["unit"], "window": config["features"]["window"]}
+
+
+def facial_report(path, caption, subcategory):
+    return report(path, caption=f"../report/{caption}.rst", category=FACIAL, subcategory=subcategory)
+
+
+localrules:
+    facial_figures,
+    analysis_sample,
+    reaction_correlations,
+    ols,
+    group_tests,
+    mimicry_index,
+
+
+rule facial_figures:
+    """Figures 7-9: reactions by stimulus emotion (bars, boxes), joy to happy faces over time."""
+    input:
+        reactions="results/reactions.parquet",
+        timecourses="results/timecourses.parquet",
+    output:
+        bar=facial_report(f"{FIGURES['reactions_by_stimulus_bar']}.png", "reactions_by_stimulus_bar", "Figures"),
+        bar_pdf=f"{FIGURES['reactions_by_stimulus_bar']}.pdf",
+        box=facial_report(f"{FIGURES['reactions_by_stimulus_box']}.png", "reactions_by_stimulus_box", "Figures"),
+        box_pdf=f"{FIGURES['reactions_by_stimulus_box']}.pdf",
+        timecourse=facial_report(f"{FIGURES['joy_to_happy_timecourse']}.png", "joy_to_happy_timecourse", "Figures"),
+        timecourse_pdf=f"{FIGURES['joy_to_happy_timecourse']}.pdf",
+    params:
+        window=config["features"]["window"],
+        combine=config["features"]["combine"],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/facial_figures.log",
+    script:
+        "../scripts/stats_figures.py"
+
+
+rule analysis_sample:
+    """Who enters the facial analysis, and why not."""
+    input:
+        quality="results/quality.tsv",
+        eq="results/eq_scores.tsv",
+        reactions="results/reactions.parquet",
+    output:
+        facial_report("results/tables/analysis_sample.tsv", "analysis_sample", "Study tables"),
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/analysis_sample.log",
+    script:
+        "../scripts/stats_sample.py"
+
+
+rule reaction_correlations:
+    """Table 1: Pearson r of EQ with each reaction, Fisher-z CI, Benjamini-Hochberg."""
+    input:
+        **UNIT_INPUT,
+    output:
+        facial_report("results/tables/reaction_correlations.tsv", "reaction_correlations", "Study tables"),
+    params:
+        **UNIT_PARAMS,
+        alpha=ANALYSIS["alpha"],
+        confidence=ANALYSIS["confidence"],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/reaction_correlations.log",
+    script:
+        "../scripts/stats_correlations.py"
+
+
+rule ols:
+    """Table 2: OLS of EQ on the 27 reactions (cluster-robust by participant in participant_stimulus)."""
+    input:
+        **UNIT_INPUT,
+    output:
+        coef=facial_report("results/tables/ols.tsv", "ols", "Study tables"),
+        summary=facial_report("results/tables/ols_summary.tsv", "ols_summary", "Study tables"),
+    params:
+        **UNIT_PARAMS,
+        confidence=ANALYSIS["confidence"],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/ols.log",
+    script:
+        "../scripts/stats_ols.py"
+
+
+rule regression_models:
+    """Table 3: nine predictive models, out-of-sample R2 and permutation p-values."""
+    input:
+        **UNIT_INPUT,
+    output:
+        facial_report("results/tables/regression_models.tsv", "regression_models", "Study tables"),
+    params:
+        **UNIT_PARAMS,
+        **{k: ANALYSIS[k] for k in ("seed", "test_size", "cv_folds", "elastic_net", "n_permutations")},
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/regression_models.log",
+    benchmark:
+        "results/benchmarks/regression_models.tsv"
+    script:
+        "../scripts/stats_regression.py"
+
+
+rule group_tests:
+    """Median-split Mann-Whitney U and glasses t-test of per-participant reaction measures."""
+    input:
+        eq="results/eq_scores.tsv",
+        reactions="results/reactions.parquet",
+        participants=SHEETS["participants"],
+    output:
+        mwu=facial_report("results/tables/median_split_mwu.tsv", "median_split_mwu", "Study tables"),
+        glasses=facial_report("results/tables/glasses_ttest.tsv", "glasses_ttest", "Study tables"),
+    params:
+        measures=ANALYSIS["measures"],
+        combine=config["features"]["combine"],
+        median_split=ANALYSIS["median_split"],
+        welch=ANALYSIS["welch"],
+        schema=SCHEMAS["participants"],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/group_tests.log",
+    script:
+        "../scripts/stats_group_tests.py"
+
+
+rule mimicry_index:
+    """Congruent-mimicry index per participant, its correlation with EQ and split-half reliability."""
+    input:
+        eq="results/eq_scores.tsv",
+        reactions="results/reactions.parquet",
+    output:
+        index=facial_report("results/tables/mimicry_index.tsv", "mimicry_index", "Honest extras"),
+        summary=facial_report("results/tables/mimicry_index_summary.tsv", "mimicry_index_summary", "Honest extras"),
+    params:
+        congruent=ANALYSIS["congruent"],
+        window=config["features"]["window"],
+        confidence=ANALYSIS["confidence"],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/mimicry_index.log",
+    script:
+        "../scripts/stats_mimicry_index.py"
