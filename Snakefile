@@ -18,6 +18,7 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/quality.smk"
 include: "workflow/rules/epochs.smk"
+include: "workflow/rules/stats.smk"
 
 
 rule all:
@@ -28,4 +29,5 @@ rule all:
         FRAME_FILES,
         QUALITY_OUTPUTS,
         REACTION_OUTPUTS,
+        FACIAL_OUTPUTS,
     default_target: True
