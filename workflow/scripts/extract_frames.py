@@ -7,5 +7,6 @@ from mimicry.extract import score_participant
 participant = snakemake.wildcards.participant
 sheet = sheets.read_stimuli(snakemake.input.stimuli, sheets.load_schema(snakemake.params.schema))
 frames = score_participant(snakemake.input.landmarks, sheet[sheet["participant_id"] == participant],
-                           snakemake.params.models_dir, snakemake.output[0])
+                           snakemake.params.models_dir, snakemake.output[0],
+                           emotion_source=snakemake.params.emotion_source)
 print(f"participant {participant}: {len(frames)} frames, {int(frames['face'].sum())} with a face", file=sys.stderr)
