@@ -292,7 +292,7 @@ def render_video(face: SourceFace, events: pd.DataFrame, duration_ms: float, vid
     brightness = 1 + video["brightness_drift"] * smooth_noise(rng, t_ms / 1000, max_hz=0.05)
     wobble = smooth_noise(rng, t_ms / 1000, max_hz=1.0)
     warper, skin = Warper(face.image, face.mesh), skin_colour(face.image, face.mesh)
-    noise = np.round(rng.normal(0, video["noise_sd"], (NOISE_FRAMES, height, width, 3))).astype(np.int16)
+    noise = (rng.standard_normal((NOISE_FRAMES, height, width, 3), dtype=np.float32) * video["noise_sd"]).astype(np.int16)
     dark = np.full((height, width, 3), 4, np.uint8)
     with video_writer(path, video["fps"], width, height) as writer:
         for i in range(len(t_ms)):
