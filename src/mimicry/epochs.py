@@ -224,14 +224,16 @@ def epochs(frames: pd.DataFrame, bounds: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def coverage(face, span_ms: float, interval_ms: float) -> float:
-    """Fraction (0-1) of a time span's frames that have a face; 0 for an empty span.
+def expected_frames(n_rows: int, span_ms: float, interval_ms: float) -> int:
+    """Frames a time span should hold: the larger of the rows present and span_ms / interval_ms, so that
+    frames missing from the table (dropped, or past the end of the recording) still count."""
+    return max(int(n_rows), round(span_ms / interval_ms))
 
-    The span's frame count is the larger of the rows present and span_ms / interval_ms, so frames missing
-    from the table (dropped, or past the end of the recording) count as frames without a face.
-    """
+
+def coverage(face, span_ms: float, interval_ms: float) -> float:
+    """Fraction (0-1) of a time span's frames (expected_frames) that have a face; 0 for an empty span."""
     face = np.asarray(face, dtype=bool)
-    expected = max(len(face), round(span_ms / interval_ms))
+    expected = expected_frames(len(face), span_ms, interval_ms)
     return float(face.sum() / expected) if expected else 0.0
 
 

@@ -19,7 +19,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from mimicry.epochs import epoch_bounds, epochs, frame_interval_ms
+from mimicry.epochs import epoch_bounds, epochs, expected_frames, frame_interval_ms
 from mimicry.io import atomic_path
 from mimicry.names import POSE
 
@@ -62,14 +62,14 @@ def quality_metrics(
       reactions) varies with a standard deviation above ``mouth_moving_sd`` score points within a
       centred ``mouth_window_ms`` window: talking and chewing open and close the mouth several times a second.
     - yaw_p95_deg, pitch_p95_deg, roll_p95_deg: 95th percentile of the absolute head angle.
-    Metrics without frames to measure are NaN (and grade nothing).
+    Metrics without frames to measure are None (and grade nothing).
     """
     interval = frame_interval_ms(frames["time_ms"])
     table = epochs(frames, epoch_bounds(stimuli, 0.0, post_blank_ms))
     shown = table[table["phase"] == "stimulus"]
     faces = shown[shown["face"]]
     per_stimulus = shown.groupby("stimulus", sort=False)["face"].agg(["size", "sum"]).reindex(stimuli["stimulus"], fill_value=0)
-    expected = np.maximum(per_stimulus["size"], (stimuli["duration_ms"].to_numpy() / interval).round()).sum()
+    expected = sum(expected_frames(n, d, interval) for n, d in zip(per_stimulus["size"], stimuli["duration_ms"]))
     gaps = [
         _longest_gap(faces.loc[faces["stimulus"] == s, "time_ms"].to_numpy(), d, interval)
         for s, d in zip(stimuli["stimulus"], stimuli["duration_ms"])
