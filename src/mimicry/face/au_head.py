@@ -46,7 +46,7 @@ FACS_PRIOR = {
     "eye_closure": {"upper_lid": -0.08, "aperture": -0.09},                             # AU43
 }
 #: SD of the feature deltas of a still, neutral face (landmark jitter between detections + reference error), IOU.
-NOISE_SD = 0.015
+NOISE_SD = 0.01
 
 
 def prior_matrix() -> np.ndarray:
