@@ -19,6 +19,7 @@ include: "workflow/rules/extract.smk"
 include: "workflow/rules/quality.smk"
 include: "workflow/rules/epochs.smk"
 include: "workflow/rules/stats.smk"
+include: "workflow/rules/demo_validation.smk"
 
 
 rule all:
@@ -30,4 +31,5 @@ rule all:
         QUALITY_OUTPUTS,
         REACTION_OUTPUTS,
         FACIAL_OUTPUTS,
+        DEMO_VALIDATION_OUTPUTS,
     default_target: True

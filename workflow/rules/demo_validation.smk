@@ -1,0 +1,62 @@
+# The demo study checked against its ground truth (validate_demo, part of `rule all` with the demo), and
+# the power of its design over cohort sizes and planted effects (power, on demand only:
+# `snakemake --cores all power`). Both are calibrated fast paths over the one demo run, docs/demo.md.
+
+#: What validation adds to `rule all` (the demo only: a real study has no ground truth).
+DEMO_VALIDATION_OUTPUTS = ["results/tables/demo_recovery.tsv"] if DEMO else []
+DEMO_VALIDATION = "3. Demo validation"
+
+
+localrules:
+    validate_demo,
+
+
+rule validate_demo:
+    """Planted vs recovered: EQ-reaction correlation, peak latencies, quality grades; the measured transfer."""
+    input:
+        truth=f"{DEMO_DIR}/truth.tsv",
+        events=expand(f"{DEMO_DIR}/truth/{{participant}}.tsv", participant=PARTICIPANTS),
+        reactions="results/reactions.parquet",
+        eq="results/eq_scores.tsv",
+        quality="results/quality.tsv",
+        index_summary="results/tables/mimicry_index_summary.tsv",
+    output:
+        recovery=report(
+            "results/tables/demo_recovery.tsv", caption="../report/demo_recovery.rst", category=DEMO_VALIDATION
+        ),
+        calibration="results/tables/demo_calibration.tsv",
+    params:
+        eq_r=config["demo"]["reactions"]["eq_r"],
+        max_grade=config["quality"]["max_grade"],
+        confidence=config["analysis"]["confidence"],
+        window=config["features"]["window"],
+        validation=config["demo_validation"],
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/validate_demo.log",
+    script:
+        "../scripts/demo_validate.py"
+
+
+rule power:
+    """Detection rate of the EQ-reaction correlation over demo.power sizes x effects (calibrated fast path)."""
+    input:
+        calibration="results/tables/demo_calibration.tsv",
+    output:
+        table=report("results/tables/power.tsv", caption="../report/power.rst", category=DEMO_VALIDATION),
+        figure=report("results/figures/power.png", caption="../report/power.rst", category=DEMO_VALIDATION),
+    params:
+        demo=config["demo"],
+        grid=config["demo_validation"]["power"],
+        alpha=config["analysis"]["alpha"],
+        confidence=config["analysis"]["confidence"],
+    threads: 1
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/power.log",
+    benchmark:
+        "results/benchmarks/power.tsv"
+    script:
+        "../scripts/demo_power.py"
