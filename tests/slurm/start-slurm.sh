@@ -10,7 +10,7 @@
 # SLURM_CONF before the inner `srun`, so srun inside a job only finds the default path.
 # Missing packages (slurmctld slurmd slurm-client munge) are installed with apt-get.
 # No slurmdbd: `sacct` does not work, so the profile uses `slurm-status-command: squeue` and this
-# cluster keeps finished jobs in squeue for MinJobAge=300 s (>= 3 x the profile's first status check).
+# cluster keeps finished jobs in squeue for MinJobAge=3600 s (>= 3 x the profile's first status check).
 # On any failure everything started so far is stopped again. Environment overrides:
 #   SLURMCTLD_PORT (6817), SLURMD_PORT (6818), SLURM_REAL_MEMORY_MB (node memory, default: MemTotal).
 set -euo pipefail
@@ -128,8 +128,9 @@ SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=500
 ReturnToService=2
 KillWait=5
-# squeue keeps finished jobs this long; the plugin trusts squeue only if >= 3 x init seconds
-MinJobAge=300
+# squeue keeps finished jobs this long (s): the plugin trusts squeue only if >= 3 x its first status check
+# (profile: 5 s); an hour lets a test check every job of a long run after the run
+MinJobAge=3600
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus Sockets=1 CoresPerSocket=$cpus ThreadsPerCore=1 RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF

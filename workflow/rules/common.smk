@@ -69,3 +69,4 @@ wildcard_constraints:
 localrules:
     demo_cohort,
     score_eq,
+    eq_demographics,
