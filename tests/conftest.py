@@ -26,10 +26,13 @@ def tiny_config(**demo_overrides) -> dict:
     return config
 
 
-def run_snakemake(workdir: Path, config: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def run_snakemake(
+    workdir: Path, config: dict, *args: str, check: bool = True, timeout: float | None = None
+) -> subprocess.CompletedProcess:
     """Run the real workflow with ``config`` in ``workdir`` (``--cores 2``), returning the process.
 
-    The config is written to workdir/config.yaml; output is captured for assertions.
+    The config is written to workdir/config.yaml; output is captured for assertions. ``timeout`` (seconds)
+    kills a run that hangs (subprocess.TimeoutExpired).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     configfile = workdir / "config.yaml"
@@ -38,7 +41,7 @@ def run_snakemake(workdir: Path, config: dict, *args: str, check: bool = True) -
         sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
         "--configfile", str(configfile), "--cores", "2", *args,
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
