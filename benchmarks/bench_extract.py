@@ -72,7 +72,9 @@ def child(stage: str, video: str, threads: int, stride: int) -> dict:
 def measure(stage: str, video: Path, threads: int, stride: int = 1) -> dict:
     """Run ``stage`` in a fresh child process; adds fps and the child's own peak RSS (MB)."""
     out = subprocess.run([sys.executable, __file__, "--child", stage, "--video", str(video), "--threads", str(threads),
-                          "--long-stride", str(stride)], capture_output=True, text=True, check=True)
+                          "--long-stride", str(stride)], capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"stage {stage} failed:\n{out.stderr[-3000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result.update(stage=stage, fps=result["frames"] / result["seconds"], cpu_fps=result["frames"] / result["cpu_s"])
     return result

@@ -4,6 +4,7 @@
 # Participants whose frames_source is an engine (imotions, openface, pyfeat) get their frames from the
 # export instead (docs/importers.md). Which rule makes a participant's frames is fixed by FRAME_SOURCES.
 import re
+from pathlib import Path
 
 from mimicry.face.analyzer import CANONICAL_FILE, EMOTION_FILE
 
@@ -12,13 +13,12 @@ EXTRACTION = config["extraction"]
 FRAME_FILES = expand("results/frames/{participant}.parquet", participant=PARTICIPANTS)
 
 
-def _one_of(ids):
-    """A wildcard pattern matching exactly these participant ids (nothing when there are none)."""
-    return "|".join(re.escape(i) for i in ids) or "(?!)"
-
-
-VIDEO_PARTICIPANTS = _one_of([p for p, source in FRAME_SOURCES.items() if source == "video"])
-EXPORT_PARTICIPANTS = _one_of([p for p, source in FRAME_SOURCES.items() if source != "video"])
+#: Wildcard patterns matching exactly the participants whose frames come from a video / from an export
+#: ("(?!)" matches nothing).
+VIDEO_PARTICIPANTS, EXPORT_PARTICIPANTS = (
+    "|".join(re.escape(p) for p, source in FRAME_SOURCES.items() if (source == "video") == from_video) or "(?!)"
+    for from_video in (True, False)
+)
 
 
 rule extract_landmarks:
@@ -31,12 +31,12 @@ rule extract_landmarks:
     wildcard_constraints:
         participant=VIDEO_PARTICIPANTS,
     params:
-        models_dir=MODELS_DIR,
+        models_dir=lambda w, input: str(Path(input.models[0]).parent),
         settings={k: EXTRACTION[k] for k in ("stride", "max_side", "batch_size", "on_error")},
     threads: EXTRACTION["threads"]
     resources:
         mem_mb=EXTRACTION["mem_mb"],
-        runtime=EXTRACTION["runtime_min"],
+        runtime=lambda w, attempt: EXTRACTION["runtime_min"] * attempt,
     conda:
         "../../environment.yml"
     log:
@@ -60,7 +60,7 @@ rule frames_from_landmarks:
     params:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
         schema=SCHEMAS["stimuli"],
-        models_dir=MODELS_DIR,
+        models_dir=lambda w, input: str(Path(input.models[0]).parent),
         emotion_source=config["models"]["emotion_source"],
     conda:
         "../../environment.yml"
