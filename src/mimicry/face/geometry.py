@@ -51,8 +51,12 @@ def umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return scale, rot, trans
 
 
-def image_to_camera(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
-    """MediaPipe normalised landmarks (x, y in 0-1 of width/height, z relative) -> pixels, y up, z to camera."""
+def image_to_camera(landmarks: np.ndarray, width, height) -> np.ndarray:
+    """MediaPipe normalised landmarks (x, y in 0-1 of width/height, z relative) -> pixels, y up, z to camera.
+
+    width, height: image size in pixels, scalars or arrays that broadcast against ``landmarks[..., 0]``
+    (e.g. (B, 1) for a batch (B, 478, 3) of frames of different sizes).
+    """
     out = np.empty_like(landmarks, dtype=np.float64)
     out[..., 0] = landmarks[..., 0] * width
     out[..., 1] = -landmarks[..., 1] * height
