@@ -6,7 +6,7 @@ rule demo_cohort:
         **{name: path for name, path in SHEETS.items()},
         latent_eq=f"{config['demo']['outdir']}/latent_eq.tsv",
     params:
-        demo=config["demo"],
+        demo={key: config["demo"][key] for key in ("n_participants", "seed", "cohort", "protocol")},
     conda:
         "../../environment.yml"
     log:
