@@ -173,8 +173,9 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
 
     A :class:`mimicry.video.VideoError` (missing, empty, unreadable, truncated video) is raised when
     ``on_error`` is "fail"; with "empty" a zero-row file is written whose metadata holds the reason
-    (``read_metadata(out)["error"]``). Returns the metadata written plus ``frames`` and ``seconds`` (the
-    streaming time, after the decoder and the models are loaded).
+    (``read_metadata(out)["error"]``). Returns the metadata written plus ``frames``, ``seconds`` (wall
+    time of the streaming, after the decoder and the models are loaded) and ``cpu_seconds`` (CPU time of
+    the process over the same span, all threads).
 
     Decoding runs one batch ahead in a background thread (:func:`prefetched`), overlapping the analysis.
     """
@@ -185,7 +186,7 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
     set_threads(threads)
     settings = {"participant_id": participant, "video": str(video), "stride": stride, "max_side": max_side,
                 "batch_size": batch_size, "threads": threads}
-    done, seconds = 0, 0.0
+    done, seconds, cpu_seconds = 0, 0.0, 0.0
     try:
         with VideoReader(video, participant, stride=stride, max_side=max_side, threads=threads) as reader, \
                 FaceAnalyzer(models_dir, threads=threads) as analyzer, atomic_path(out) as tmp:
@@ -195,6 +196,7 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
                     "rotation": info.rotation}
             schema = _with_metadata(LANDMARK_SCHEMA, meta)
             progress = Progress(participant, math.ceil(info.frame_count / stride), progress_every_s)
+            cpu_start = time.process_time()
             pending = []
             with pq.ParquetWriter(tmp, schema, compression="zstd") as writer, \
                     contextlib.closing(prefetched(batched(reader, batch_size))) as batches:
@@ -208,6 +210,7 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
                 if pending:
                     writer.write_table(pa.Table.from_batches(pending))
             done, seconds = progress.done, time.monotonic() - progress.start
+            cpu_seconds = time.process_time() - cpu_start
     except VideoError as err:
         if on_error == "fail":
             raise
@@ -215,8 +218,9 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
         meta = {**settings, "error": str(err)}
         with atomic_path(out) as tmp:
             pq.write_table(pa.Table.from_batches([], schema=_with_metadata(LANDMARK_SCHEMA, meta)), tmp)
-    log.info("%s: %d frames in %.1f s (%.1f fps)", participant, done, seconds, done / max(seconds, 1e-9))
-    return {**meta, "frames": done, "seconds": seconds}
+    log.info("%s: %d frames in %.1f s (%.1f fps; CPU %.1f s, all threads)", participant, done, seconds,
+             done / max(seconds, 1e-9), cpu_seconds)
+    return {**meta, "frames": done, "seconds": seconds, "cpu_seconds": cpu_seconds}
 
 
 def frame_table(frames: pd.DataFrame) -> pd.DataFrame:
