@@ -245,3 +245,26 @@ def test_stimulus_digests_change_only_for_the_edited_participant():
     edited.loc[edited["participant_id"] == "p2", "onset_ms"] += 40
     after = epochs.stimulus_digests(pd.concat([edited, STIMULI.assign(participant_id="p3")]))
     assert before["p1"] == after["p1"] and before["p2"] != after["p2"] and "p3" in after
+
+
+def test_imotions_export_through_the_real_importer_gives_stimuli_and_features(tmp_path):
+    """An AFFDEX text export in iMotions' layout (as in test_importers) read by mimicry.importers: the
+    StimulusName column gives the stimulus log, and joy during the happy face gives its features."""
+    from mimicry.extract import frame_table
+    from mimicry.importers import read_export
+
+    t = np.arange(0.0, 16000.0, INTERVAL)
+    names = imotions_names(t, STIMULI)
+    joy = np.where(names == "AF01HAS", 5 + 80 * np.clip((t - 1000) / 2000, 0, 1), 5.0)
+    header = ["StudyName", "Name", "StimulusName", "Timestamp", "Joy", "Smile", "Mouth Open", "Pitch", "Yaw", "Roll"]
+    rows = [["S", "P", n, f"{ms:g}", f"{j:g}", "5", "5", "0", "0", "0"] for n, ms, j in zip(names, t, joy)]
+    path = tmp_path / "p7.txt"
+    path.write_text("#Study : S\n#Version : 9.0\n\n" + "\n".join("\t".join(r) for r in [header, *rows]) + "\n")
+    frames = frame_table(read_export(path, "imotions", "p7"))
+    stimuli = epochs.participant_stimuli("p7", STIMULI.iloc[:0], frames)
+    pd.testing.assert_frame_equal(stimuli, STIMULI.assign(participant_id="p7").astype({"block": "int64"}),
+                                  check_dtype=False)
+    out = features(frames, stimuli=stimuli)
+    assert out.loc[("AF01HAS", "joy", "full"), "max"] == pytest.approx(85.0)
+    assert out.loc[("AF01HAS", "joy", "full"), "peak_latency_ms"] == pytest.approx(2000.0)
+    assert np.isnan(out.loc[("AF01HAS", "fear", "full"), "max"])  # not in this export
