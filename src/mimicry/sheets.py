@@ -142,11 +142,14 @@ def _normalise_answers(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_eq_responses(path: str | Path, schema: dict) -> pd.DataFrame:
-    """Read eq_responses.tsv: one row per participant, answers lower-cased with single spaces."""
+    """Read eq_responses.tsv: one row per participant, answers lower-cased with single spaces.
+
+    Every item needs its column; a blank answer is missing (config eq.missing decides what that does).
+    """
     path = Path(path)
-    schema = dict(schema, required=list(schema.get("required", [])) + list(EQ_ITEMS))
     df = read_sheet(path, schema, normalise=_normalise_answers)
-    problems = _duplicates(df, path)
+    columns = _schema_problems(df.head(0), {"required": list(EQ_ITEMS)})  # columns only: answers may be blank
+    problems = [f"{path}: {p}" for p in columns] + _duplicates(df, path)
     if problems:
         raise SheetError("\n".join(problems))
     return df[["participant_id", *EQ_ITEMS]]
@@ -188,4 +191,16 @@ def check_references(participants: pd.DataFrame, other: pd.DataFrame, other_path
         raise SheetError(
             f"{other_path}: participant(s) {', '.join(unknown)} are not in participants.tsv; "
             "add them there or remove their rows."
+        )
+
+
+def check_stimuli_present(participants: pd.DataFrame, stimuli: pd.DataFrame, stimuli_path: str | Path) -> None:
+    """Every participant needs rows in stimuli.tsv, except those whose iMotions export can carry the
+    stimulus log (frames_source imotions): caught before any costly extraction runs."""
+    lacking = participants[(participants["frames_source"] != "imotions")
+                           & ~participants["participant_id"].isin(stimuli["participant_id"])]
+    if len(lacking):
+        raise SheetError(
+            f"{stimuli_path}: participant(s) {', '.join(lacking['participant_id'])} of participants.tsv have no "
+            "rows; add their stimulus presentations (only an iMotions export can carry its own)."
         )

@@ -23,6 +23,7 @@ else:
         for _name, _reader in (("eq_responses", sheets.read_eq_responses), ("stimuli", sheets.read_stimuli)):
             _sheet = _reader(SHEETS[_name], sheets.load_schema(SCHEMAS[_name]))
             sheets.check_references(_participants, _sheet, SHEETS[_name])
+        sheets.check_stimuli_present(_participants, _sheet, SHEETS["stimuli"])  # _sheet: the stimuli, read last
     except sheets.SheetError as err:
         raise WorkflowError(f"Invalid input sheet. {err}") from None
     PARTICIPANTS = list(_participants["participant_id"])
