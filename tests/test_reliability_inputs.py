@@ -98,3 +98,76 @@ def test_invalid_config_value_is_rejected_with_the_key_path(tmp_path, section, k
     assert f"On instance{path}" in output(proc)  # snakemake's schema message names the key path
     assert "Traceback" not in output(proc)
     assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
+
+
+# --- sheets, through the workflow ----------------------------------------------------------------------
+
+
+def test_unknown_gender_and_ethnicity_labels_are_kept_and_reported(tmp_path):
+    config = write_study(tmp_path, genders=["female", "male", "nonbinary", "Female ", "MALE", "female"])
+    participants = pd.read_csv(tmp_path / "participants.tsv", sep="\t")
+    participants.loc[1, "ethnicity"] = "Prefer not to say"
+    participants.to_csv(tmp_path / "participants.tsv", sep="\t", index=False)
+    run_snakemake(tmp_path, config, *H1)
+    scores = pd.read_csv(tmp_path / "results/eq_scores.tsv", sep="\t")
+    assert list(scores["participant_id"]) == [f"p{i}" for i in range(1, 7)] and scores["eq_score"].notna().all()
+    ttests = pd.read_csv(tmp_path / "results/tables/eq_ttests.tsv", sep="\t", keep_default_na=False).set_index("comparison")
+    assert (ttests.loc["gender", "n_a"], ttests.loc["gender", "n_b"]) == (3, 2)  # labels matched case-insensitively
+    assert ttests.loc["gender", "note"] == "1 participant(s) in neither group (labels: 'nonbinary')"
+    assert ttests.loc["white_british", "n_b"] == 1  # the rest group takes the unknown label
+    assert ttests.loc["white_british", "note"] == "fewer than 2 participants in a group"
+    log = (tmp_path / "results/logs/eq_demographics.log").read_text()
+    assert "comparison gender: participant p3 is in neither group (gender 'nonbinary'); kept" in log
+
+
+def test_partially_answered_eq_is_excluded_and_named(tmp_path):
+    answers = ["slightly agree"] * 60
+    config = write_study(tmp_path, eq={"p2": answers[:4] + [""] + answers[5:],  # q5 is a filler
+                                       "p3": [""] + answers[1:]})  # q1 is agree-scored
+    run_snakemake(tmp_path, config, *H1)
+    scores = pd.read_csv(tmp_path / "results/eq_scores.tsv", sep="\t").set_index("participant_id")
+    assert scores.loc["p2", "status"] == "ok" and scores.loc["p2", "eq_score"] == 21  # 21 agree-scored items, 1 each
+    assert scores.loc["p3", "status"] == "missing_items: 1" and np.isnan(scores.loc["p3", "eq_score"])
+    assert "participant p3: missing_items: 1" in (tmp_path / "results/logs/score_eq.log").read_text()
+    ttests = pd.read_csv(tmp_path / "results/tables/eq_ttests.tsv", sep="\t").set_index("comparison")
+    assert ttests.loc["gender", "n_a"] + ttests.loc["gender", "n_b"] == 5  # p3 not scored low, left out
+
+
+def test_participant_missing_from_the_eq_sheet_is_reported_not_scored(tmp_path):
+    config = write_study(tmp_path)
+    eq = pd.read_csv(tmp_path / "eq.tsv", sep="\t", dtype=str)
+    eq[eq["participant_id"] != "p6"].to_csv(tmp_path / "eq.tsv", sep="\t", index=False)
+    run_snakemake(tmp_path, config, *H1)
+    scores = pd.read_csv(tmp_path / "results/eq_scores.tsv", sep="\t").set_index("participant_id")
+    assert scores.loc["p6", "status"] == "no_responses" and np.isnan(scores.loc["p6", "eq_score"])
+    assert "participant p6: no_responses" in (tmp_path / "results/logs/score_eq.log").read_text()
+
+
+def test_participant_missing_from_the_stimuli_sheet_stops_before_any_job(tmp_path):
+    config = write_study(tmp_path)
+    participants = pd.read_csv(tmp_path / "participants.tsv", sep="\t", dtype=str, keep_default_na=False)
+    participants.loc[4, ["frames_source", "export"]] = ["openface", "exports/p5.csv"]  # no stimulus log of its own
+    participants.to_csv(tmp_path / "participants.tsv", sep="\t", index=False)
+    stimuli = pd.read_csv(tmp_path / "stimuli.tsv", sep="\t")
+    stimuli[stimuli["participant_id"] != "p5"].to_csv(tmp_path / "stimuli.tsv", sep="\t", index=False)
+    proc = run_snakemake(tmp_path, config, *FAN_IN, check=False)
+    assert proc.returncode != 0
+    assert "stimuli.tsv: participant(s) p5 of participants.tsv have no rows" in output(proc)
+    assert not (tmp_path / "results").exists()
+
+
+def test_stimulus_beyond_the_end_of_the_recording_is_nan_and_logged(tmp_path):
+    late = STIMULI.iloc[[0]].assign(stimulus="BM13HAS", identity="BM13", onset_ms=15000.0, duration_ms=3000.0)
+    after = STIMULI.iloc[[1]].assign(stimulus="BM13SAS", stimulus_emotion="sad", identity="BM13", onset_ms=20000.0)
+    sheet = pd.concat([STIMULI, late, after])
+    config = write_study(tmp_path, stimuli=pd.concat([sheet.assign(participant_id=f"p{i}") for i in range(1, 7)]))
+    run_snakemake(tmp_path, config, "results/reactions/p1.parquet")
+    reactions = pd.read_parquet(tmp_path / "results/reactions/p1.parquet")
+    joy = reactions[(reactions["reaction"] == "joy") & (reactions["window"] == "full")].set_index("stimulus")
+    # recording ends at 15960 ms: BM13HAS has 25 of its 75 frames (< min_coverage 0.5), BM13SAS none
+    assert joy.loc["BM13HAS", "coverage"] == pytest.approx(25 / 75) and np.isnan(joy.loc["BM13HAS", "max"])
+    assert joy.loc["BM13SAS", "coverage"] == 0 and np.isnan(joy.loc["BM13SAS", "max"])
+    assert joy.loc["AF01HAS", "max"] == pytest.approx(40.0)
+    log = (tmp_path / "results/logs/reactions/p1.log").read_text()
+    assert "participant p1: stimulus BM13SAS (20000-23000 ms) ends after the recording's last frame (15960 ms)" in log
+    assert "stimulus BM13HAS (15000-18000 ms)" in log

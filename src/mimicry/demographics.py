@@ -42,6 +42,23 @@ def split_groups(data: pd.DataFrame, comparison: dict, value: str = "eq_score"):
     return samples
 
 
+def left_out(data: pd.DataFrame, comparison: dict) -> pd.DataFrame:
+    """The rows of ``data`` in neither group of a comparison (unknown or blank labels): kept in the
+    study's tables, only left out of this comparison."""
+    first, second = comparison["groups"]
+    column = data[comparison["column"]]
+    return data[~group_members(column, first, second) & ~group_members(column, second, first)]
+
+
+def left_out_note(data: pd.DataFrame, comparison: dict) -> str:
+    """'' or e.g. "2 participant(s) in neither group (labels: 'nonbinary', '')"."""
+    rows = left_out(data, comparison)
+    if rows.empty:
+        return ""
+    labels = ", ".join(repr(v) for v in sorted(rows[comparison["column"]].fillna("").astype(str).unique()))
+    return f"{len(rows)} participant(s) in neither group (labels: {labels})"
+
+
 def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
     """Cohen's d of mean(a) - mean(b) with the pooled standard deviation (ddof 1)."""
     na, nb = len(a), len(b)
@@ -71,7 +88,8 @@ def ttest_table(data: pd.DataFrame, comparisons: list[dict], alpha: float, welch
     """One row per comparison: groups, n, mean and SD (ddof 1) per group, t, df, p, d, r, significance.
 
     ``data`` has one row per participant with eq_score and the columns the comparisons use.
-    A comparison with fewer than 2 participants in a group gets NaN statistics and a note.
+    A comparison with fewer than 2 participants in a group gets NaN statistics and a note; participants
+    in neither group (unknown labels) are counted in the note (left_out_note).
     """
     rows = []
     for comparison in comparisons:
@@ -96,6 +114,7 @@ def ttest_table(data: pd.DataFrame, comparisons: list[dict], alpha: float, welch
         else:
             row.update(t=np.nan, df=np.nan, p=np.nan, cohens_d=np.nan, r=np.nan, significant=False)
             row["note"] = "fewer than 2 participants in a group"
+        row["note"] = "; ".join(filter(None, [row["note"], left_out_note(data, comparison)]))
         row["alpha"] = alpha
         rows.append(row)
     return pd.DataFrame(rows)

@@ -13,6 +13,11 @@ participants = sheets.read_participants(snakemake.input.participants, sheets.loa
 scores = pd.read_csv(snakemake.input.eq_scores, sep="\t")
 data = participants.merge(scores, on="participant_id").dropna(subset=["eq_score"])
 
+for comparison in settings["comparisons"]:
+    rows = demographics.left_out(data, comparison)
+    for pid, label in zip(rows["participant_id"], rows[comparison["column"]]):
+        print(f"comparison {comparison['name']}: participant {pid} is in neither group ({comparison['column']} "
+              f"{label!r}); kept, left out of this test", file=sys.stderr)
 write_tsv(demographics.normality_table(data, settings["comparisons"]), snakemake.output.normality)
 write_tsv(
     demographics.ttest_table(data, settings["comparisons"], alpha=settings["alpha"], welch=settings["welch"]),
