@@ -105,7 +105,17 @@ def read_imotions_table(path) -> pd.DataFrame:
     start = next((i for i, line in enumerate(lines) if line.strip() and not line.startswith("#")), None)
     if start is None:
         raise ExportError(f"{path}: no header row after the '#' metadata lines.")
-    return pd.read_csv(io.StringIO("\n".join(lines[start:])), sep="\t", low_memory=False)
+    return _decimal_commas(pd.read_csv(io.StringIO("\n".join(lines[start:])), sep="\t", low_memory=False))
+
+
+def _decimal_commas(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns written with a decimal comma (iMotions on a European locale: '12,5') as numbers; read as text,
+    they would become NaN scores, i.e. frames without a face."""
+    for column in df.columns[df.dtypes == object]:
+        text = df[column].dropna().astype(str).str.strip()
+        if len(text) and text.str.fullmatch(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?|[-+]?\d+").all():
+            df[column] = pd.to_numeric(df[column].astype(str).str.replace(",", ".", regex=False), errors="coerce")
+    return df
 
 
 def facet_probability(evidence) -> np.ndarray:
