@@ -149,3 +149,21 @@ def test_manual_grade_always_wins(tmp_path):
     assert table.loc["p2", "reason"].startswith("manual grade 0 (participants.tsv quality_manual) overrides automatic grade 2: face missing 40%")
     assert table.loc["p3", "reason"] == "x (limit 1 for grade 1)"
     assert pd.isna(table.loc["p3", "manual_grade"])
+
+
+def test_no_frames_at_all_is_grade_3(tmp_path):
+    # extraction.on_error: empty writes a zero-row frames table for an unreadable video
+    from mimicry.epochs import participant_reactions, read_frames
+    from mimicry.extract import empty_frames, frame_table
+
+    frame_table(empty_frames()).to_parquet(tmp_path / "p1.parquet")
+    frames = read_frames(tmp_path / "p1.parquet", "p1")
+    metrics, grade, reasons = assess(frames)
+    assert grade == 3 and reasons[0] == "face missing 100% of stimulus time (limit 95% for grade 3)"
+    assert metrics["longest_gap_ms"] == 3000.0 and metrics["face_score_median"] is None
+    reactions, timecourses = participant_reactions(
+        frames, STIMULI, pre_blank_ms=1000.0, post_blank_ms=2000.0, baseline="pre_blank_median", min_coverage=0.5,
+        windows=[{"name": "full", "start_ms": 0}], timecourse_reactions=["joy"], bin_ms=100.0,
+    )
+    assert len(reactions) == 3 * len(REACTIONS) and reactions["max"].isna().all()
+    assert (reactions["coverage"] == 0).all() and (reactions["n_frames"] == 0).all() and timecourses.empty

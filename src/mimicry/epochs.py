@@ -92,12 +92,11 @@ def read_frames(path, participant_id: str) -> pd.DataFrame:
 
 
 def frame_interval_ms(time_ms) -> float:
-    """The recording's frame interval, ms: the median of the positive steps between frame times."""
+    """The recording's frame interval, ms: the median of the positive steps between frame times; NaN
+    without two frames at different times (e.g. the empty frames of a failed extraction)."""
     steps = np.diff(np.asarray(time_ms, dtype=float))
     steps = steps[steps > 0]
-    if not len(steps):
-        raise ValueError("need at least two frames with different time_ms to know the frame interval")
-    return float(np.median(steps))
+    return float(np.median(steps)) if len(steps) else np.nan
 
 
 def stimuli_from_names(participant_id: str, time_ms, names) -> pd.DataFrame:
@@ -225,8 +224,9 @@ def epochs(frames: pd.DataFrame, bounds: pd.DataFrame) -> pd.DataFrame:
 
 def expected_frames(n_rows: int, span_ms: float, interval_ms: float) -> int:
     """Frames a time span should hold: the larger of the rows present and span_ms / interval_ms, so that
-    frames missing from the table (dropped, or past the end of the recording) still count."""
-    return max(int(n_rows), round(span_ms / interval_ms))
+    frames missing from the table (dropped, or past the end of the recording) still count. With an
+    unknown (NaN) interval, the rows present."""
+    return max(int(n_rows), round(span_ms / interval_ms)) if interval_ms > 0 else int(n_rows)
 
 
 def coverage(face, span_ms: float, interval_ms: float) -> float:

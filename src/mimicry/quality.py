@@ -62,7 +62,8 @@ def quality_metrics(
       reactions) varies with a standard deviation above ``mouth_moving_sd`` score points within a
       centred ``mouth_window_ms`` window: talking and chewing open and close the mouth several times a second.
     - yaw_p95_deg, pitch_p95_deg, roll_p95_deg: 95th percentile of the absolute head angle.
-    Metrics without frames to measure are None (and grade nothing).
+    Metrics without frames to measure are None (and grade nothing); a recording without frames (e.g. the
+    empty frames of a failed extraction with extraction.on_error: empty) misses the face all the time.
     """
     interval = frame_interval_ms(frames["time_ms"])
     table = epochs(frames, epoch_bounds(stimuli, 0.0, post_blank_ms))
@@ -78,7 +79,7 @@ def quality_metrics(
         "n_stimuli": len(stimuli),
         "face_score_median": faces["face_score"].median(),
         "face_score_p05": faces["face_score"].quantile(0.05),
-        "face_missing_fraction": 1.0 - per_stimulus["sum"].sum() / expected,
+        "face_missing_fraction": 1.0 - per_stimulus["sum"].sum() / expected if expected else 1.0,
         "longest_gap_ms": max(gaps),
         "low_score_fraction": _fraction(faces["face_score"] < occlusion_score),
         "mouth_missing_fraction": _fraction(faces[mouth].isna().all(axis=1)),
@@ -90,9 +91,11 @@ def quality_metrics(
 
 
 def _longest_gap(face_ms: np.ndarray, duration_ms: float, interval_ms: float) -> float:
-    """Longest faceless stretch in [0, duration_ms) given the face frames' times (ms since onset)."""
-    edges = np.r_[-interval_ms, np.sort(face_ms), duration_ms]
-    return float(max(np.diff(edges).max() - interval_ms, 0.0))
+    """Longest faceless stretch in [0, duration_ms) given the face frames' times (ms since onset); a face
+    frame covers one frame interval (none when the interval is unknown)."""
+    step = interval_ms if interval_ms > 0 else 0.0
+    edges = np.r_[-step, np.sort(face_ms), duration_ms]
+    return float(max(np.diff(edges).max() - step, 0.0))
 
 
 def _fraction(flags: pd.Series) -> float:
