@@ -208,7 +208,7 @@ def test_workflow_extracts_a_real_video_and_imports_an_export(tmp_path, face_mod
     video = pyfeat_media("single_face.mp4")
     cut = tmp_path / "cut.mp4"
     data = pyfeat_media("WolfgangLanger_Pexels.mp4").read_bytes()
-    cut.write_bytes(data[: len(data) // 3])
+    cut.write_bytes(data[: len(data) // 10])
     config = write_study(tmp_path, [
         {"participant_id": "p01", "video": str(video)},
         {"participant_id": "p02", "frames_source": "openface", "export": str(pyfeat_media("OpenFace_Test.csv"))},
