@@ -20,7 +20,6 @@ import math
 import queue
 import threading
 import time
-from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
