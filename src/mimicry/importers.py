@@ -148,7 +148,8 @@ def _facet_frames(df: pd.DataFrame, path: Path, participant: str) -> pd.DataFram
                         stimulus=rows.get("StimulusName"))
 
 
-def _affdex_frames(df: pd.DataFrame, time_ms, participant: str) -> pd.DataFrame:
+def _affdex_frames(df: pd.DataFrame, time_ms, participant: str) -> pd.DataFrame | None:
+    """Frame table from AFFDEX-named columns; None when the table has none."""
     scores = _affdex_scores(df)
     if not scores:
         return None
