@@ -6,6 +6,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from mimicry import cohort, sheets
+from mimicry.epochs import stimulus_digests
 
 SCHEMAS = {
     name: str(Path(workflow.basedir) / "workflow" / "schemas" / f"{name}.schema.yaml")
@@ -27,6 +28,16 @@ else:
     except sheets.SheetError as err:
         raise WorkflowError(f"Invalid input sheet. {err}") from None
     PARTICIPANTS = list(_participants["participant_id"])
+
+# A per-participant job takes its stimulus rows from the whole stimuli sheet. In a real study the sheet
+# is marked ancient (its time stamp is ignored) and the job gets a hash of the participant's own rows as
+# a parameter instead, so adding or editing other participants re-runs none of this participant's jobs
+# ("" for rows taken from an export's stimulus column). The demo's sheets are made by a rule and are
+# not known at parse time: there the sheet is a plain input, so new demo sheets re-run every job.
+if DEMO:
+    STIMULI_SHEET, STIMULUS_DIGESTS = SHEETS["stimuli"], {}
+else:
+    STIMULI_SHEET, STIMULUS_DIGESTS = ancient(SHEETS["stimuli"]), stimulus_digests(_sheet)
 
 # Where each participant's frames come from (participants.tsv frames_source: video | imotions | openface |
 # pyfeat); the demo's participants all have rendered videos.

@@ -1,6 +1,6 @@
 # Stimulus alignment, baseline correction and per-stimulus reaction features; the fan-in over the usable
 # participants (final quality grade <= quality.max_grade) and the feature matrix of the regressions.
-# STIMULI_SHEET and STIMULUS_DIGESTS: see quality.smk (included before this file).
+# STIMULI_SHEET and STIMULUS_DIGESTS: see common.smk.
 REACTION_OUTPUTS = ["results/reactions.parquet", "results/timecourses.parquet", "results/features.tsv"]
 
 

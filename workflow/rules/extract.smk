@@ -51,7 +51,7 @@ rule frames_from_landmarks:
     """Expressions and emotions 0-100 of one participant's frames, against their own neutral reference."""
     input:
         landmarks="results/landmarks/{participant}.parquet",
-        stimuli=ancient(SHEETS["stimuli"]),
+        stimuli=STIMULI_SHEET,
         models=MODEL_FILES,
     output:
         "results/frames/{participant}.parquet",

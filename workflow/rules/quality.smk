@@ -2,8 +2,6 @@
 # with the manual grades of participants.tsv, which always win (docs/quality.md).
 from snakemake.exceptions import WorkflowError
 
-from mimicry import sheets
-from mimicry.epochs import stimulus_digests
 from mimicry.features import config_problems
 
 QUALITY_OUTPUTS = ["results/quality.tsv"]
@@ -11,18 +9,6 @@ QUALITY_OUTPUTS = ["results/quality.tsv"]
 _problems = config_problems(config)
 if _problems:
     raise WorkflowError("Invalid config:\n  " + "\n  ".join(_problems))
-
-# A per-participant job takes its stimulus rows from the whole stimuli sheet. In a real study the sheet
-# is marked ancient (its time stamp is ignored) and the job gets a hash of the participant's own rows as
-# a parameter instead, so adding or editing other participants re-runs none of this participant's jobs
-# ("" for rows taken from an export's stimulus column). The demo's sheets are made by a rule and are
-# not known at parse time: there the sheet is a plain input, so new demo sheets re-run every job.
-if DEMO:
-    STIMULI_SHEET, STIMULUS_DIGESTS = SHEETS["stimuli"], {}
-else:
-    STIMULI_SHEET = ancient(SHEETS["stimuli"])
-    STIMULUS_DIGESTS = stimulus_digests(sheets.read_stimuli(SHEETS["stimuli"], sheets.load_schema(SCHEMAS["stimuli"])))
-
 
 localrules:
     quality_table,
