@@ -73,6 +73,18 @@ def _output_size(width: int, height: int, rotation: int, max_side: int | None) -
     return (h, w, scale) if rotation in (90, 270) else (w, h, scale)
 
 
+#: Leading bytes of still-image formats FFmpeg opens as a one-frame "video".
+IMAGE_SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF8": "GIF", b"BM": "BMP",
+                    b"II*\x00": "TIFF", b"MM\x00*": "TIFF"}
+
+
+def _still_image_kind(path: Path) -> str | None:
+    """The image format whose signature starts the file (whatever its name), else None."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    return next((kind for magic, kind in IMAGE_SIGNATURES.items() if head.startswith(magic)), None)
+
+
 class VideoReader:
     """Decode a video file frame by frame: ``for frame in VideoReader(path): ...`` yields :class:`Frame`.
 
@@ -102,6 +114,10 @@ class VideoReader:
             raise VideoError(f"{what}: file not found. Check the participants sheet's video column or study.videos.")
         if os.path.getsize(self.path) == 0:
             raise VideoError(f"{what}: the file is empty (0 bytes); the recording was not saved.")
+        image = _still_image_kind(self.path)
+        if image:
+            raise VideoError(f"{what}: is a still image ({image}), not a recording; FFmpeg would read it as a "
+                             "one-frame video. Give the participant's webcam recording.")
         self._cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, int(threads)])
         if not self._cap.isOpened():
             raise VideoError(
