@@ -237,6 +237,18 @@ def test_ols_participant_stimulus_is_cluster_robust_by_participant(study):
     assert s["f"] == pytest.approx(ref.fvalue) and s["note"] == ""
 
 
+def test_ols_leaves_out_a_constant_reaction_and_says_so(study):
+    eq, reactions, features = study
+    table = data.unit_table("participant_stimulus", eq_frame(eq), features, reactions).assign(lip_pucker=0.0)
+    used = ("joy", "anger", "smile")
+    coef, summary = ols.ols(table, features=(*used, "lip_pucker"))
+    ref = smf.ols(formula(used), data=table).fit()
+    coef = coef.set_index("term")
+    assert np.allclose(coef.loc[["const", *used], "coef"], ref.params.to_numpy())
+    assert coef.loc["lip_pucker"].isna().all()
+    assert summary.iloc[0]["note"] == "constant, left out: lip_pucker" and summary.iloc[0]["n_parameters"] == 4
+
+
 def test_ols_says_why_it_cannot_be_estimated(study):
     eq, reactions, features = study
     small = data.unit_table("participant", eq_frame(eq), features, reactions)  # 20 rows, 28 parameters

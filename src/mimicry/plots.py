@@ -148,6 +148,7 @@ def reaction_timecourse(timecourses: pd.DataFrame, reaction: str = "joy", stimul
         ax.plot(line["time_ms"], line["value"], color="0.55", lw=0.7, alpha=0.7, label="participant" if i == 0 else None)
     mean = per_participant.groupby("time_ms")["value"].mean()
     ax.plot(mean.index, mean.to_numpy(), color="C3", lw=2.2, label="mean over participants")
+    ax.axvline(0, color="black", lw=0.8, ls="--", label="stimulus onset")
     n = per_participant["participant_id"].nunique()
     ax.set_xlabel("time since stimulus onset (ms)")
     ax.set_ylabel(f"{display_name(reaction)} (0-100)")

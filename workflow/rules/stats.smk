@@ -27,7 +27,7 @@ FACIAL_OUTPUTS = [
         "mimicry_index",
         "mimicry_index_summary",
     )
-] + [f"{path}.{ext}" for path in FIGURES.values() for ext in ("png", "pdf")]
+] + [f"{path}.{ext}" for path in FIGURES.values() for ext in ("png", "pdf")] + ["results/config_used.yaml"]
 
 # The rows of the correlations, OLS and regressions (analysis.unit): features.tsv or reactions.parquet.
 UNIT_INPUT = {
@@ -43,12 +43,27 @@ def facial_report(path, caption, subcategory):
 
 
 localrules:
+    config_used,
     facial_figures,
     analysis_sample,
     reaction_correlations,
     ols,
     group_tests,
     mimicry_index,
+
+
+rule config_used:
+    """The configuration of this run, for the report."""
+    output:
+        report("results/config_used.yaml", caption="../report/config_used.rst", category="0. Configuration"),
+    params:
+        config=config,
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/config_used.log",
+    script:
+        "../scripts/stats_config.py"
 
 
 rule facial_figures:

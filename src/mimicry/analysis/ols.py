@@ -25,36 +25,36 @@ def ols(
     With ``cluster`` the standard errors are cluster-robust by ``participant_id`` (CR1, t with G - 1
     degrees of freedom), as rows of one participant are not independent; std_err_iid and p_iid always
     hold the classical (iid) values, so the two can be compared. Coefficient table: term (const, then
-    the features), coef (EQ points per reaction point), std_err, t, p, ci_low, ci_high, std_err_iid,
-    p_iid. Summary: n, n_participants, n_parameters, cov_type, r2, adj_r2, f, f_p, condition_number
-    (of the unscaled design with constant) and a note. When the model cannot be estimated (no more
-    rows than parameters, or collinear features) the statistics are NaN and the note says why; the F
-    test is NaN when the cluster-robust covariance has too few clusters to test all features jointly.
+    every feature), coef (EQ points per reaction point), std_err, t, p, ci_low, ci_high, std_err_iid,
+    p_iid. Summary: n, n_participants, n_parameters (fitted), cov_type, r2, adj_r2, f, f_p,
+    condition_number (of the unscaled design with constant) and a note. Features that are constant
+    (e.g. a reaction the scorer never saw) carry no information: they are left out of the fit, their
+    rows are NaN and the note names them. When the model cannot be estimated (no more rows than
+    parameters, or collinear features) the statistics are NaN and the note says why; the F test is NaN
+    when the cluster-robust covariance has too few clusters to test all features jointly.
     """
-    X = sm.add_constant(data[list(features)].to_numpy(float), has_constant="add")
+    features = list(features)
+    constant = [f for f in features if data[f].nunique() <= 1]
+    fitted = [f for f in features if f not in constant]
+    X = sm.add_constant(data[fitted].to_numpy(float), has_constant="add")
     y = data[target].to_numpy(float)
     n, k = X.shape
     n_participants = data["participant_id"].nunique()
-    summary = {
-        "n": n,
-        "n_participants": n_participants,
-        "n_parameters": k,
-        "cov_type": "cluster" if cluster else "nonrobust",
-    }
-    terms = ["const", *features]
+    summary = {"n": n, "n_participants": n_participants, "n_parameters": k, "cov_type": "cluster" if cluster else "nonrobust"}
+    notes = [f"constant, left out: {', '.join(constant)}"] if constant else []
     rank = np.linalg.matrix_rank(X) if n else 0
     if n <= k or rank < k:
-        reason = f"{n} rows for {k} parameters" if n <= k else f"the features are collinear (rank {rank} < {k})"
-        coef = pd.DataFrame({"term": terms}).reindex(columns=COEF_COLUMNS)
+        notes.append("not estimable: " + (f"{n} rows for {k} parameters" if n <= k else f"the features are collinear (rank {rank} < {k})"))
+        coef = pd.DataFrame({"term": ["const", *features]}).reindex(columns=COEF_COLUMNS)
         nan = dict.fromkeys(("r2", "adj_r2", "f", "f_p", "condition_number"), math.nan)
-        return coef, pd.DataFrame([{**summary, **nan, "note": f"not estimable: {reason}"}])
+        return coef, pd.DataFrame([{**summary, **nan, "note": "; ".join(notes)}])
     model = sm.OLS(y, X)
     iid = model.fit()
     fit = model.fit(cov_type="cluster", cov_kwds={"groups": data["participant_id"].to_numpy()}, use_t=True) if cluster else iid
     low, high = fit.conf_int(alpha=1 - confidence).T
     coef = pd.DataFrame(
         {
-            "term": terms,
+            "term": ["const", *fitted],
             "coef": fit.params,
             "std_err": fit.bse,
             "t": fit.tvalues,
@@ -65,16 +65,16 @@ def ols(
             "p_iid": iid.pvalues,
         }
     )
+    coef = coef.set_index("term").reindex(["const", *features]).reset_index()
     joint_testable = not cluster or n_participants - 1 >= k - 1
-    note = "" if joint_testable else (
-        f"F not available: {n_participants} clusters cannot test {k - 1} coefficients jointly"
-    )
+    if not joint_testable:
+        notes.append(f"F not available: {n_participants} clusters cannot test {k - 1} coefficients jointly")
     summary.update(
         r2=fit.rsquared,
         adj_r2=fit.rsquared_adj,
         f=float(fit.fvalue) if joint_testable else math.nan,
         f_p=float(fit.f_pvalue) if joint_testable else math.nan,
         condition_number=fit.condition_number,
-        note=note,
+        note="; ".join(notes),
     )
     return coef, pd.DataFrame([summary])
