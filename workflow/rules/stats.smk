@@ -11,23 +11,23 @@ if _problems:
 
 ANALYSIS = config["analysis"]
 FACIAL = "2. Facial analysis"
-FIGURES = {
-    name: f"results/figures/{name}" for name in ("reactions_by_stimulus_bar", "reactions_by_stimulus_box", "joy_to_happy_timecourse")
-}
-FACIAL_OUTPUTS = [
-    f"results/tables/{name}.tsv"
-    for name in (
-        "analysis_sample",
-        "reaction_correlations",
-        "ols",
-        "ols_summary",
-        "regression_models",
-        "median_split_mwu",
-        "glasses_ttest",
-        "mimicry_index",
-        "mimicry_index_summary",
-    )
-] + [f"{path}.{ext}" for path in FIGURES.values() for ext in ("png", "pdf")] + ["results/config_used.yaml"]
+FACIAL_TABLES = [
+    "analysis_sample",
+    "reaction_correlations",
+    "ols",
+    "ols_summary",
+    "regression_models",
+    "median_split_mwu",
+    "glasses_ttest",
+    "mimicry_index",
+    "mimicry_index_summary",
+]
+FACIAL_FIGURES = ["reactions_by_stimulus_bar", "reactions_by_stimulus_box", "joy_to_happy_timecourse"]
+FACIAL_OUTPUTS = (
+    [f"results/tables/{name}.tsv" for name in FACIAL_TABLES]
+    + [f"results/figures/{name}.{ext}" for name in FACIAL_FIGURES for ext in ("png", "pdf")]
+    + ["results/config_used.yaml"]
+)
 
 # The rows of the correlations, OLS and regressions (analysis.unit): features.tsv or reactions.parquet.
 UNIT_INPUT = {
@@ -36,10 +36,6 @@ UNIT_INPUT = {
     "reactions": "results/reactions.parquet",
 }
 UNIT_PARAMS = {"unit": ANALYSIS["unit"], "window": config["features"]["window"]}
-
-
-def facial_report(path, caption, subcategory):
-    return report(path, caption=f"../report/{caption}.rst", category=FACIAL, subcategory=subcategory)
 
 
 localrules:
@@ -72,12 +68,27 @@ rule facial_figures:
         reactions="results/reactions.parquet",
         timecourses="results/timecourses.parquet",
     output:
-        bar=facial_report(f"{FIGURES['reactions_by_stimulus_bar']}.png", "reactions_by_stimulus_bar", "Figures"),
-        bar_pdf=f"{FIGURES['reactions_by_stimulus_bar']}.pdf",
-        box=facial_report(f"{FIGURES['reactions_by_stimulus_box']}.png", "reactions_by_stimulus_box", "Figures"),
-        box_pdf=f"{FIGURES['reactions_by_stimulus_box']}.pdf",
-        timecourse=facial_report(f"{FIGURES['joy_to_happy_timecourse']}.png", "joy_to_happy_timecourse", "Figures"),
-        timecourse_pdf=f"{FIGURES['joy_to_happy_timecourse']}.pdf",
+        bar=report(
+            "results/figures/reactions_by_stimulus_bar.png",
+            caption="../report/reactions_by_stimulus_bar.rst",
+            category=FACIAL,
+            subcategory="Figures",
+        ),
+        bar_pdf="results/figures/reactions_by_stimulus_bar.pdf",
+        box=report(
+            "results/figures/reactions_by_stimulus_box.png",
+            caption="../report/reactions_by_stimulus_box.rst",
+            category=FACIAL,
+            subcategory="Figures",
+        ),
+        box_pdf="results/figures/reactions_by_stimulus_box.pdf",
+        timecourse=report(
+            "results/figures/joy_to_happy_timecourse.png",
+            caption="../report/joy_to_happy_timecourse.rst",
+            category=FACIAL,
+            subcategory="Figures",
+        ),
+        timecourse_pdf="results/figures/joy_to_happy_timecourse.pdf",
     params:
         window=config["features"]["window"],
         combine=config["features"]["combine"],
@@ -96,7 +107,12 @@ rule analysis_sample:
         eq="results/eq_scores.tsv",
         reactions="results/reactions.parquet",
     output:
-        facial_report("results/tables/analysis_sample.tsv", "analysis_sample", "Study tables"),
+        report(
+            "results/tables/analysis_sample.tsv",
+            caption="../report/analysis_sample.rst",
+            category=FACIAL,
+            subcategory="Study tables",
+        ),
     conda:
         "../../environment.yml"
     log:
@@ -110,7 +126,12 @@ rule reaction_correlations:
     input:
         **UNIT_INPUT,
     output:
-        facial_report("results/tables/reaction_correlations.tsv", "reaction_correlations", "Study tables"),
+        report(
+            "results/tables/reaction_correlations.tsv",
+            caption="../report/reaction_correlations.rst",
+            category=FACIAL,
+            subcategory="Study tables",
+        ),
     params:
         **UNIT_PARAMS,
         alpha=ANALYSIS["alpha"],
@@ -128,8 +149,18 @@ rule ols:
     input:
         **UNIT_INPUT,
     output:
-        coef=facial_report("results/tables/ols.tsv", "ols", "Study tables"),
-        summary=facial_report("results/tables/ols_summary.tsv", "ols_summary", "Study tables"),
+        coef=report(
+            "results/tables/ols.tsv",
+            caption="../report/ols.rst",
+            category=FACIAL,
+            subcategory="Study tables",
+        ),
+        summary=report(
+            "results/tables/ols_summary.tsv",
+            caption="../report/ols_summary.rst",
+            category=FACIAL,
+            subcategory="Study tables",
+        ),
     params:
         **UNIT_PARAMS,
         confidence=ANALYSIS["confidence"],
@@ -146,7 +177,12 @@ rule regression_models:
     input:
         **UNIT_INPUT,
     output:
-        facial_report("results/tables/regression_models.tsv", "regression_models", "Study tables"),
+        report(
+            "results/tables/regression_models.tsv",
+            caption="../report/regression_models.rst",
+            category=FACIAL,
+            subcategory="Study tables",
+        ),
     params:
         **UNIT_PARAMS,
         **{k: ANALYSIS[k] for k in ("seed", "test_size", "cv_folds", "elastic_net", "n_permutations")},
@@ -167,8 +203,18 @@ rule group_tests:
         reactions="results/reactions.parquet",
         participants=SHEETS["participants"],
     output:
-        mwu=facial_report("results/tables/median_split_mwu.tsv", "median_split_mwu", "Study tables"),
-        glasses=facial_report("results/tables/glasses_ttest.tsv", "glasses_ttest", "Study tables"),
+        mwu=report(
+            "results/tables/median_split_mwu.tsv",
+            caption="../report/median_split_mwu.rst",
+            category=FACIAL,
+            subcategory="Study tables",
+        ),
+        glasses=report(
+            "results/tables/glasses_ttest.tsv",
+            caption="../report/glasses_ttest.rst",
+            category=FACIAL,
+            subcategory="Study tables",
+        ),
     params:
         measures=ANALYSIS["measures"],
         combine=config["features"]["combine"],
@@ -189,8 +235,18 @@ rule mimicry_index:
         eq="results/eq_scores.tsv",
         reactions="results/reactions.parquet",
     output:
-        index=facial_report("results/tables/mimicry_index.tsv", "mimicry_index", "Honest extras"),
-        summary=facial_report("results/tables/mimicry_index_summary.tsv", "mimicry_index_summary", "Honest extras"),
+        index=report(
+            "results/tables/mimicry_index.tsv",
+            caption="../report/mimicry_index.rst",
+            category=FACIAL,
+            subcategory="Honest extras",
+        ),
+        summary=report(
+            "results/tables/mimicry_index_summary.tsv",
+            caption="../report/mimicry_index_summary.rst",
+            category=FACIAL,
+            subcategory="Honest extras",
+        ),
     params:
         congruent=ANALYSIS["congruent"],
         window=config["features"]["window"],
