@@ -10,7 +10,7 @@ if _problems:
     raise WorkflowError("Invalid config:\n  " + "\n  ".join(_problems))
 
 ANALYSIS = config["analysis"]
-FACIAL = "2. Facial analysis"
+FACIAL = "3. Facial analysis"
 FACIAL_TABLES = [
     "analysis_sample",
     "reaction_correlations",
