@@ -4,7 +4,8 @@ Runs the real workflow on a demo study of N participants with ``--cores 1`` (one
 is not slowed by its neighbours) and samples the process tree of every ``script:`` job every 20 ms with
 psutil (a Snakemake dependency). A job is named by the rule Snakemake announced last ("rule X:" or
 "localrule X:"; with one core the jobs run one after another). Peak RSS is the largest sum of RSS over the
-job's process tree seen at a sample, so spikes shorter than 20 ms can be missed.
+job's process tree seen at a sample, so spikes shorter than 20 ms can be missed and pages shared with a
+forked child count twice.
 
     .venv/bin/python benchmarks/rule_resources.py --participants 12 87
 
@@ -40,6 +41,14 @@ def job_name(proc: psutil.Process) -> str | None:
     except psutil.Error:
         pass
     return None
+
+
+def tracked_ancestor(proc: psutil.Process, jobs: dict) -> bool:
+    """Whether one of the process's ancestors is already a measured job."""
+    try:
+        return any(parent.pid in jobs for parent in proc.parents())
+    except psutil.Error:
+        return False
 
 
 def tree_rss_mb(proc: psutil.Process) -> float:
@@ -80,7 +89,7 @@ def measure(n_participants: int, workdir: Path, interval_s: float = 0.02) -> lis
         for child in snakemake.children(recursive=True):
             if child.pid not in jobs:
                 script = job_name(child)
-                if script is None:
+                if script is None or tracked_ancestor(child, jobs):  # a fork of a job is part of that job
                     continue
                 jobs[child.pid] = {"rule": announced["rule"], "script": script, "start": now, "end": now,
                                    "peak_rss_mb": 0.0, "proc": child}
