@@ -14,11 +14,11 @@ $(BIN)/snakemake: requirements.txt pyproject.toml
 
 ## demo: create .venv from the pinned requirements and run the whole workflow on the demo study
 demo: $(BIN)/snakemake
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES)
 
 ## report: the HTML report of the last run (results/report.html)
 report: $(BIN)/snakemake
-	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) --report results/report.html
 
 ## test: the test suite (CI runs exactly this)
 test: $(BIN)/snakemake

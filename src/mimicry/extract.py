@@ -159,16 +159,26 @@ def _keyed(record: pa.RecordBatch, participant: str, frames: list[Frame], schema
     return pa.RecordBatch.from_arrays(keys + [_without_null_lists(c) for c in record.columns], schema=schema)
 
 
+def torch_device(device: str = "auto") -> str:
+    """The torch device to use: "cuda" or "cpu" as given, "auto" picks CUDA when it is available."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def extract_landmarks(video, out, models_dir, participant: str, *, stride: int = 1, max_side: int | None = None,
                       batch_size: int = 32, row_group_frames: int = 1024, threads: int = 1,
-                      on_error: str = "fail", progress_every_s: float = 5.0) -> dict:
+                      on_error: str = "fail", progress_every_s: float = 5.0, device: str = "auto") -> dict:
     """Decode ``video`` and write its per-frame face records to ``out`` (Parquet, LANDMARK_SCHEMA).
 
     One row per decoded (strided) frame: participant_id, frame (0-based index before stride), time_ms
     (container timestamp, ms), then the analyzer's columns (``mesh`` is NaN-filled, not null, where
     ``face`` is false: Parquet cannot store null fixed-size lists). ``models_dir`` holds the analyzer's model
     files. ``stride`` keeps every n-th frame; ``max_side`` downscales frames to at most that many pixels
-    on the longer side. ``threads`` sets OpenCV, FFmpeg and PyTorch threads.
+    on the longer side. ``threads`` sets OpenCV, FFmpeg and PyTorch threads. ``device`` runs the emotion
+    network on "cpu", "cuda", or "auto" (CUDA when the node has it).
 
     A :class:`mimicry.video.VideoError` (missing, empty, unreadable, truncated video) is raised when
     ``on_error`` is "fail"; with "empty" a zero-row file is written whose metadata holds the reason
@@ -188,7 +198,7 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
     done, seconds, cpu_seconds = 0, 0.0, 0.0
     try:
         with VideoReader(video, participant, stride=stride, max_side=max_side, threads=threads) as reader, \
-                FaceAnalyzer(models_dir, threads=threads) as analyzer, atomic_path(out) as tmp:
+                FaceAnalyzer(models_dir, device=torch_device(device), threads=threads) as analyzer, atomic_path(out) as tmp:
             info = reader.info
             meta = {**settings, "width": info.width, "height": info.height, "source_width": info.source_width,
                     "source_height": info.source_height, "fps": info.fps, "frame_count": info.frame_count,

@@ -6,7 +6,7 @@
 import re
 from pathlib import Path
 
-from mimicry.face.analyzer import CANONICAL_FILE, EMOTION_FILE
+from mimicry.face import CANONICAL_FILE, EMOTION_FILE
 
 EXTRACTION = config["extraction"]
 #: What extraction adds to `rule all`.
@@ -32,7 +32,7 @@ rule extract_landmarks:
         participant=VIDEO_PARTICIPANTS,
     params:
         models_dir=lambda w, input: str(Path(input.models[0]).parent),
-        settings={k: EXTRACTION[k] for k in ("stride", "max_side", "batch_size", "on_error")},
+        settings={k: EXTRACTION[k] for k in ("stride", "max_side", "batch_size", "on_error", "device")},
     threads: EXTRACTION["threads"]
     resources:
         mem_mb=EXTRACTION["mem_mb"],

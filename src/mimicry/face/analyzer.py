@@ -12,11 +12,9 @@ import cv2
 import numpy as np
 import pyarrow as pa
 
-from mimicry.face import emotion_net, geometry
+from mimicry.face import CANONICAL_FILE, EMOTION_FILE, emotion_net, geometry
 
 #: Model files read from models_dir.
-CANONICAL_FILE = "canonical_face.npy"
-EMOTION_FILE = "emotion_net.pt"
 #: Appearance-based emotion columns (FER2013 classes), probabilities 0-1.
 FER_COLUMNS = tuple(f"fer_{name}" for name in emotion_net.FER_CLASSES)
 MESH_SIZE = geometry.N_LANDMARKS * 3

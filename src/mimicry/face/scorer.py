@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mimicry.face import au_head, measures
+from mimicry.face import AU_HEAD_FILE, au_head, measures
 from mimicry.face.analyzer import MESH_SIZE
 from mimicry.names import EMOTIONS, EXPRESSIONS, FRAME_COLUMNS
 
-AU_HEAD_FILE = "au_head.pt"
 EMOTION_SOURCES = ("expressions", "fer", "mean")
 
 #: EMFACS-style prototypes (Friesen & Ekman 1983; as AFFDEX uses them): emotion -> (core, support, against).
