@@ -7,6 +7,7 @@ functions the models rules call; conftest.face_models).
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 
 import cv2
@@ -236,3 +237,30 @@ def test_workflow_extracts_a_real_video_and_imports_an_export(tmp_path, face_mod
     run_study(tmp_path, config, face_models, "results/landmarks/p03.parquet")
     assert pq.read_metadata(tmp_path / "results/landmarks/p03.parquet").num_rows == 0
     assert "truncated or corrupt" in read_metadata(tmp_path / "results/landmarks/p03.parquet")["error"]
+
+
+def planned_jobs(proc) -> dict[str, int]:
+    """Rule -> job count from the job-stats table of a snakemake dry run."""
+    counts = {}
+    for line in (proc.stdout + proc.stderr).splitlines():
+        cells = line.split()
+        if len(cells) == 2 and cells[1].isdigit() and cells[0].isidentifier() and cells[0] != "total":
+            counts[cells[0]] = int(cells[1])
+    return counts
+
+
+@pytest.mark.workflow
+def test_new_scorer_weights_rescore_from_cached_landmarks_without_decoding(tmp_path, face_models):
+    from conftest import run_snakemake
+
+    config = write_study(tmp_path, [{"participant_id": "p01", "video": str(pyfeat_media("single_face.mp4"))}])
+    config["extraction"] = {"max_side": 320}
+    models = tmp_path / "models"
+    shutil.copytree(face_models, models)  # copy2 keeps the time stamps: nothing is newer than before
+    config["models"]["dir"] = str(models)
+    run_snakemake(tmp_path, config, "results/frames/p01.parquet")
+    proc = run_snakemake(tmp_path, config, "results/frames/p01.parquet", "-n")
+    assert planned_jobs(proc) == {} and "Nothing to be done" in proc.stdout + proc.stderr
+    # Snakemake's own plan when the AU head is retrained (new weights): re-scoring only, no decoding
+    plan = planned_jobs(run_snakemake(tmp_path, config, "results/frames/p01.parquet", "-n", "--forcerun", "train_au_head"))
+    assert plan == {"train_au_head": 1, "frames_from_landmarks": 1}, plan

@@ -64,6 +64,16 @@ def export_path(wildcards):
     return _participants.set_index("participant_id").at[wildcards.participant, "export"]
 
 
+MODELS_DIR = config["models"]["dir"]
+WHEEL_CACHE = config["models"]["wheel_cache"]
+WHEELS = config["models"]["wheels"]
+
+
+def wheel_path(key):
+    """Cached path of the pinned wheel ``key`` of config models.wheels."""
+    return f"{WHEEL_CACHE}/{WHEELS[key]['file']}"
+
+
 H1_OUTPUTS = [
     "results/eq_scores.tsv",
     "results/tables/eq_normality.tsv",

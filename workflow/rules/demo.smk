@@ -1,18 +1,21 @@
 # The embedded demo study: seeded sheets, rendered videos and their ground truth under demo.outdir.
 
 
-rule demo_cohort:
-    output:
-        **{name: path for name, path in SHEETS.items()},
-        latent_eq=f"{config['demo']['outdir']}/latent_eq.tsv",
-    params:
-        demo={key: config["demo"][key] for key in ("n_participants", "seed", "cohort", "protocol")},
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/demo_cohort.log",
-    script:
-        "../scripts/demo_cohort.py"
+# Only with the demo: for a real study SHEETS are the user's own files, which no rule may write.
+if DEMO:
+
+    rule demo_cohort:
+        output:
+            **{name: path for name, path in SHEETS.items()},
+            latent_eq=f"{config['demo']['outdir']}/latent_eq.tsv",
+        params:
+            demo={key: config["demo"][key] for key in ("n_participants", "seed", "cohort", "protocol")},
+        conda:
+            "../../environment.yml"
+        log:
+            "results/logs/demo_cohort.log",
+        script:
+            "../scripts/demo_cohort.py"
 
 
 DEMO_DIR = config["demo"]["outdir"]

