@@ -36,3 +36,11 @@ rule all:
         FACIAL_OUTPUTS,
         DEMO_VALIDATION_OUTPUTS,
     default_target: True
+
+
+onsuccess:
+    write_run_summary()
+
+
+onerror:
+    write_run_summary()

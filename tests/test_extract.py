@@ -222,6 +222,10 @@ def test_workflow_extracts_a_real_video_and_imports_an_export(tmp_path, face_mod
     log = (tmp_path / "results/logs/extract_landmarks/p03.log").read_text()
     assert "participant p03: video" in log and "truncated or corrupt" in log
     assert not (tmp_path / "results/landmarks/p03.parquet").exists()
+    summary = pd.read_csv(tmp_path / "results/run_summary.tsv", sep="\t", keep_default_na=False).set_index("participant_id")
+    assert summary.loc["p03", "status"] == "failed" and summary.loc["p03", "stage"] == "extract_landmarks"
+    assert "truncated or corrupt" in summary.loc["p03", "message"]
+    assert "participant p03 failed at extract_landmarks" in proc.stderr
     # ... and every other participant completes
     landmarks = pq.read_table(tmp_path / "results/landmarks/p01.parquet").to_pandas()
     assert len(landmarks) == 72 and landmarks["face"].all()

@@ -1,6 +1,7 @@
 # Sheets, participants and shared settings. A real study's sheets are validated here, before any
 # job runs, so that nothing is written to results/ from invalid inputs. The demo's sheets are made
 # by a rule and validated by the scripts that read them, with the same package functions.
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -72,6 +73,17 @@ WHEELS = config["models"]["wheels"]
 def wheel_path(key):
     """Cached path of the pinned wheel ``key`` of config models.wheels."""
     return f"{WHEEL_CACHE}/{WHEELS[key]['file']}"
+
+
+def write_run_summary():
+    """results/run_summary.tsv: per participant, complete or the stage that failed with its log's last line."""
+    from mimicry.io import write_tsv
+    from mimicry.run_summary import run_summary
+
+    summary = run_summary(PARTICIPANTS, FRAME_SOURCES)
+    write_tsv(summary, "results/run_summary.tsv")
+    for row in summary[summary["status"] == "failed"].itertuples():
+        print(f"participant {row.participant_id} failed at {row.stage}: {row.message} (log: {row.log})", file=sys.stderr)
 
 
 H1_OUTPUTS = [

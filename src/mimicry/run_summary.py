@@ -1,0 +1,52 @@
+"""The run summary: which participants went through which per-participant stage, and why not.
+
+After a run (also one with ``--keep-going`` where some jobs failed) every participant gets one row:
+the first stage whose output is missing, its log file, and the log's last non-empty line (the error
+message the job wrote). The workflow writes it to results/run_summary.tsv on success and on error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+#: Per-participant stages in data-flow order: (stage, output pattern, log pattern), paths with {participant}.
+STAGES = (
+    ("extract_landmarks", "results/landmarks/{participant}.parquet", "results/logs/extract_landmarks/{participant}.log"),
+    ("frames", "results/frames/{participant}.parquet", "results/logs/frames/{participant}.log"),
+    ("quality", "results/quality/{participant}.json", "results/logs/quality/{participant}.log"),
+    ("reactions", "results/reactions/{participant}.parquet", "results/logs/reactions/{participant}.log"),
+)
+
+
+def last_line(path: Path) -> str:
+    """The last non-empty line of a text file ("" when it is missing or empty)."""
+    if not path.is_file():
+        return ""
+    lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def run_summary(participants: list[str], sources: dict[str, str], root: str | Path = ".") -> pd.DataFrame:
+    """One row per participant: status (complete | failed | not run), the stage reached, log and message.
+
+    ``sources`` maps participant -> frames source; participants whose frames come from an engine export
+    have no extract_landmarks stage. A stage counts as failed when its output is missing and its log
+    exists (the job started); as not run when neither exists.
+    """
+    root = Path(root)
+    rows = []
+    for participant in participants:
+        row = {"participant_id": participant, "status": "complete", "stage": "", "log": "", "message": ""}
+        for stage, output, log in STAGES:
+            if stage == "extract_landmarks" and sources.get(participant, "video") != "video":
+                continue
+            if not (root / output.format(participant=participant)).is_file():
+                log_path = root / log.format(participant=participant)
+                failed = log_path.is_file()
+                row.update(status="failed" if failed else "not run", stage=stage,
+                           log=str(log_path.relative_to(root)) if failed else "", message=last_line(log_path))
+                break
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["participant_id", "status", "stage", "log", "message"])
