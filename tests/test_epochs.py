@@ -268,3 +268,14 @@ def test_imotions_export_through_the_real_importer_gives_stimuli_and_features(tm
     assert out.loc[("AF01HAS", "joy", "full"), "max"] == pytest.approx(85.0)
     assert out.loc[("AF01HAS", "joy", "full"), "peak_latency_ms"] == pytest.approx(2000.0)
     assert np.isnan(out.loc[("AF01HAS", "fear", "full"), "max"])  # not in this export
+
+
+def test_stimuli_past_the_end_are_named():
+    from mimicry.epochs import stimuli_past_end
+
+    frames = pd.DataFrame({"time_ms": [0.0, 500.0, 1000.0]})
+    stimuli = pd.DataFrame({"stimulus": ["A", "B"], "onset_ms": [100.0, 800.0], "duration_ms": [500.0, 400.0]})
+    assert stimuli_past_end(frames, stimuli) == [
+        "stimulus B (800-1200 ms) ends after the recording's last frame (1000 ms); frames past the end count as "
+        "missing (coverage)"
+    ]

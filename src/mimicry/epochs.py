@@ -375,3 +375,17 @@ def write_parquet(df: pd.DataFrame, path, schema: pa.Schema) -> None:
     """Write ``df`` with exactly ``schema`` (so per-participant files combine into one dataset), atomically."""
     with atomic_path(path) as tmp:
         pq.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False), tmp)
+
+
+def stimuli_past_end(frames: pd.DataFrame, stimuli: pd.DataFrame) -> list[str]:
+    """Messages for presentations that end after the recording's last frame (times in ms).
+
+    Their frames past the end count as missing, so the coverage rule decides whether they get features.
+    """
+    end_ms = frames["time_ms"].max() if len(frames) else 0.0
+    late = stimuli[stimuli["onset_ms"] + stimuli["duration_ms"] > end_ms]
+    return [
+        f"stimulus {row.stimulus} ({row.onset_ms:g}-{row.onset_ms + row.duration_ms:g} ms) ends after the "
+        f"recording's last frame ({end_ms:g} ms); frames past the end count as missing (coverage)"
+        for row in late.itertuples()
+    ]

@@ -10,11 +10,8 @@ config = snakemake.params.epochs
 frames = epochs.read_frames(snakemake.input.frames, participant)
 sheet = sheets.read_stimuli(snakemake.input.stimuli, sheets.load_schema(snakemake.params.schema))
 stimuli = epochs.participant_stimuli(participant, sheet, frames)
-end_ms = frames["time_ms"].max() if len(frames) else 0.0
-for row in stimuli[stimuli["onset_ms"] + stimuli["duration_ms"] > end_ms].itertuples():
-    print(f"participant {participant}: stimulus {row.stimulus} ({row.onset_ms:g}-{row.onset_ms + row.duration_ms:g} ms) "
-          f"ends after the recording's last frame ({end_ms:g} ms); frames past the end count as missing (coverage)",
-          file=sys.stderr)
+for message in epochs.stimuli_past_end(frames, stimuli):
+    print(f"participant {participant}: {message}", file=sys.stderr)
 reactions, timecourses = epochs.participant_reactions(
     frames, stimuli, pre_blank_ms=config["pre_blank_ms"], post_blank_ms=config["post_blank_ms"],
     baseline=config["baseline"], min_coverage=config["min_coverage"], windows=config["windows"],
