@@ -7,12 +7,19 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from mimicry import cohort, sheets
+from mimicry.analysis.config import config_problems as analysis_config_problems
+from mimicry.features import config_problems as features_config_problems
 from mimicry.epochs import stimulus_digests
 
 SCHEMAS = {
     name: str(Path(workflow.basedir) / "workflow" / "schemas" / f"{name}.schema.yaml")
     for name in ("participants", "eq_responses", "stimuli")
 }
+# What the JSON schema cannot check (names shared between keys, window order...), before anything runs.
+_problems = features_config_problems(config) + analysis_config_problems(config)
+if _problems:
+    raise WorkflowError("Invalid config:\n  " + "\n  ".join(_problems))
+
 DEMO = config["demo"]["enabled"]
 
 if DEMO:

@@ -1,14 +1,6 @@
 # Recording quality: per participant, metrics and an automatic grade 0-3 with reasons; then one table
 # with the manual grades of participants.tsv, which always win (docs/quality.md).
-from snakemake.exceptions import WorkflowError
-
-from mimicry.features import config_problems
-
 QUALITY_OUTPUTS = ["results/quality.tsv"]
-
-_problems = config_problems(config)
-if _problems:
-    raise WorkflowError("Invalid config:\n  " + "\n  ".join(_problems))
 
 localrules:
     quality_table,

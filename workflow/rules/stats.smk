@@ -1,14 +1,6 @@
 # The facial analysis (H2): the study's tables and figures, the analysis unit made explicit, and the
 # checks a reviewer asks for (docs/analysis.md). Inputs: the reaction features of the usable participants
 # (epochs.smk), the EQ scores (questionnaire.smk), quality.tsv and the participants sheet.
-from snakemake.exceptions import WorkflowError
-
-from mimicry.analysis.config import config_problems as _analysis_problems
-
-_problems = _analysis_problems(config)
-if _problems:
-    raise WorkflowError("Invalid config:\n  " + "\n  ".join(_problems))
-
 ANALYSIS = config["analysis"]
 FACIAL = "3. Facial analysis"
 FACIAL_TABLES = [
