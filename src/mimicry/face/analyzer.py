@@ -23,6 +23,18 @@ CROP_CENTRE = (0.0, -0.05)
 CROP_HALF = 1.0
 #: Rigid-fit residual (IOU) at which face_score falls to exp(-1); real frontal faces fit to about 0.05.
 FIT_SCALE = 0.15
+#: MediaPipe measures every face in a normalised view: a MESH_VIEW_SIZE x MESH_VIEW_SIZE pixel image in which
+#: the face is upright (outer eye corners level), centred, with the eye corners MESH_VIEW_IOD pixels apart.
+#: MediaPipe's own landmarks move with the face's in-plane rotation and pixel size by as much as a subtle
+#: expression (0.005-0.03 IOU at 10-20 degrees or half size; docs/models.md), so it never sees either.
+MESH_VIEW_SIZE = 400
+MESH_VIEW_IOD = 100.0
+#: Extra passes on the normalised view when a face is newly located, so that MediaPipe's tracking region
+#: of interest settles on it before its landmarks are used.
+SETTLE_PASSES = 3
+#: The whole frame is searched for faces (which also counts them: n_faces) every COUNT_EVERY frames and
+#: whenever the tracked face is lost.
+COUNT_EVERY = 15
 
 _f32 = pa.float32()
 #: Columns of results/landmarks/{participant}.parquet. ``FaceAnalyzer.analyze`` yields all but the first three.
@@ -80,6 +92,51 @@ def landmark_array(landmarks) -> np.ndarray:
     return np.array([(p.x, p.y, p.z) for p in landmarks.landmark])
 
 
+def normalised_view(frame: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The face of ``frame`` upright, centred and scaled to MESH_VIEW_IOD pixels between the outer eye corners.
+
+    landmarks: (478, 3) normalised MediaPipe landmarks of the face in ``frame`` (a previous estimate).
+    Returns (MESH_VIEW_SIZE x MESH_VIEW_SIZE image, 2 x 3 affine map of pixels from the frame to it);
+    bicubic, border replicated.
+    """
+    h, w = frame.shape[:2]
+    px = landmarks[:, :2] * (w, h)
+    right, left = (px[i] for i in geometry.OUTER_EYE_CORNERS)
+    dx, dy = left - right
+    roll = np.degrees(np.arctan2(dy, dx))  # clockwise in the image > 0
+    centre = px.mean(0)
+    to_view = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), float(roll),
+                                      MESH_VIEW_IOD / max(np.hypot(dx, dy), 1e-6))
+    to_view[:, 2] += MESH_VIEW_SIZE / 2 - centre
+    view = cv2.warpAffine(frame, to_view, (MESH_VIEW_SIZE, MESH_VIEW_SIZE), flags=cv2.INTER_CUBIC,
+                          borderMode=cv2.BORDER_REPLICATE)
+    return view, to_view
+
+
+def landmarks_from_view(landmarks: np.ndarray, to_view: np.ndarray, shape) -> np.ndarray:
+    """Normalised landmarks (N, 3) of the normalised view -> normalised landmarks of the frame (shape (h, w, ...)).
+
+    x, y are mapped back by the inverse of ``to_view``; z (MediaPipe: in units of the image width) is
+    rescaled from the view's width to the frame's.
+    """
+    h, w = shape[:2]
+    back = cv2.invertAffineTransform(to_view)
+    out = np.empty_like(landmarks)
+    out[:, :2] = (landmarks[:, :2] * MESH_VIEW_SIZE @ back[:, :2].T + back[:, 2]) / (w, h)
+    out[:, 2] = landmarks[:, 2] * MESH_VIEW_SIZE * np.sqrt(abs(np.linalg.det(back[:, :2]))) / w
+    return out
+
+
+def largest_face(mesh, image: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """One MediaPipe FaceMesh call: (normalised landmarks (478, 3) of the largest face or None, faces found)."""
+    faces = mesh.process(image).multi_face_landmarks or []
+    if not faces:
+        return None, 0
+    arrays = [landmark_array(face) for face in faces]
+    areas = [np.ptp(a[:, 0]) * np.ptp(a[:, 1]) for a in arrays]
+    return arrays[int(np.argmax(areas))], len(faces)
+
+
 class FaceAnalyzer:
     """Per-frame face analysis of ONE video, in order (MediaPipe tracking state is kept between calls).
 
@@ -99,9 +156,15 @@ class FaceAnalyzer:
         torch.set_num_threads(threads)
         self.canonical = np.load(models_dir / CANONICAL_FILE)
         self.net = emotion_net.load(models_dir / EMOTION_FILE, device)
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=False, max_num_faces=max_num_faces, refine_landmarks=True,
-            min_detection_confidence=min_detection_confidence, min_tracking_confidence=min_tracking_confidence)
+        self._face = None            # normalised landmarks of the tracked face in the previous frame
+        self._n_faces = 0            # faces found by the last search of the whole frame
+        self._since_search = 0       # frames since that search
+        face_mesh = mp.solutions.face_mesh.FaceMesh
+        self._locator = face_mesh(static_image_mode=True, max_num_faces=max_num_faces, refine_landmarks=True,
+                                  min_detection_confidence=min_detection_confidence)
+        self._tracker = face_mesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
+                                  min_detection_confidence=min_detection_confidence,
+                                  min_tracking_confidence=min_tracking_confidence)
 
     def __enter__(self):
         return self
@@ -110,20 +173,47 @@ class FaceAnalyzer:
         self.close()
 
     def close(self) -> None:
-        """Free MediaPipe's graph."""
-        if self._mesh is not None:
-            self._mesh.close()
-            self._mesh = None
+        """Free MediaPipe's graphs."""
+        for graph in (self._locator, self._tracker):
+            if graph is not None:
+                graph.close()
+        self._locator = self._tracker = None
 
     def landmarks(self, frame: np.ndarray) -> tuple[np.ndarray | None, int]:
-        """(478 x 3 MediaPipe normalised landmarks of the largest face or None, number of faces)."""
-        result = self._mesh.process(frame)
-        faces = result.multi_face_landmarks or []
-        if not faces:
+        """(478 x 3 normalised MediaPipe landmarks of the tracked face or None, faces in the frame).
+
+        The face is located, and the faces counted, by a search of the whole frame (largest face first)
+        every COUNT_EVERY frames and whenever the track is lost; its landmarks come from the tracking graph
+        on the normalised view around the previous frame's face (``normalised_view``), mapped back to
+        the frame. A newly located face is measured SETTLE_PASSES times; if the view loses it, the
+        landmarks from the search are kept.
+        """
+        if self._face is not None and self._since_search < COUNT_EVERY:
+            self._since_search += 1
+            face = self._track(frame, passes=1)
+            if face is not None:
+                return face, self._n_faces
+        located, self._n_faces = largest_face(self._locator, frame)
+        self._since_search = 1
+        if located is None:
+            self._face = None
             return None, 0
-        arrays = [landmark_array(face) for face in faces]
-        areas = [np.ptp(a[:, 0]) * np.ptp(a[:, 1]) for a in arrays]
-        return arrays[int(np.argmax(areas))], len(faces)
+        passes = 1 if self._face is not None else SETTLE_PASSES
+        if self._face is None:
+            self._face = located
+        face = self._track(frame, passes)
+        return (located if face is None else face), self._n_faces
+
+    def _track(self, frame: np.ndarray, passes: int) -> np.ndarray | None:
+        """Landmarks of the tracked face in ``frame`` from ``passes`` tracking-graph runs on its normalised
+        view; None (and the track dropped) when the view holds no face."""
+        for _ in range(passes):
+            view, to_view = normalised_view(frame, self._face)
+            lm, _ = largest_face(self._tracker, view)
+            self._face = None if lm is None else landmarks_from_view(lm, to_view, frame.shape)
+            if self._face is None:
+                break
+        return self._face
 
     def analyze(self, frames: list[np.ndarray]) -> pa.RecordBatch:
         """Face record of each RGB uint8 frame (H x W x 3), as a RecordBatch with ANALYZER_SCHEMA.
