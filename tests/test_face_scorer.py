@@ -125,7 +125,7 @@ def test_alignment_removes_in_plane_rotation():
 
 
 def test_normalised_view_is_upright_centred_and_maps_back():
-    """MediaPipe sees the face upright, centred, 100 px between the outer eye corners, whatever its rotation
+    """MediaPipe sees the face upright, centred, 64 px between the outer eye corners, whatever its rotation
     and size in the frame; landmarks found in the view map back to the frame exactly (x, y and z)."""
     frame = transform_image(read_video(pyfeat_media("single_face.mp4"), max_frames=1)[0], angle=25, scale=0.6)
     with FaceAnalyzer(face_models()) as analyzer:

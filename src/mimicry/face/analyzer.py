@@ -27,9 +27,10 @@ FIT_SCALE = 0.15
 #: the face is upright (outer eye corners level), centred, with the eye corners MESH_VIEW_IOD pixels apart.
 #: MediaPipe's own landmarks move with the face's in-plane rotation and pixel size by as much as a subtle
 #: expression (0.005-0.03 IOU at 10-20 degrees or half size; docs/models.md), so it never sees either.
-#: 64 px between the eye corners puts the face's region of interest near the landmark model's 192 px input.
-MESH_VIEW_SIZE = 256
-MESH_VIEW_IOD = 64.0
+#: Chosen among 256/64, 320/80 and 400/100 px, bilinear or bicubic, as the view that let the AU head be most
+#: sensitive at the required invariance on the calibration faces (face.calibration; docs/models.md).
+MESH_VIEW_SIZE = 320
+MESH_VIEW_IOD = 80.0
 #: Extra passes on the normalised view when a face is newly located, so that MediaPipe's tracking region
 #: of interest settles on it before its landmarks are used.
 SETTLE_PASSES = 3
@@ -98,7 +99,7 @@ def normalised_view(frame: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarra
 
     landmarks: (478, 3) normalised MediaPipe landmarks of the face in ``frame`` (a previous estimate).
     Returns (MESH_VIEW_SIZE x MESH_VIEW_SIZE image, 2 x 3 affine map of pixels from the frame to it);
-    bilinear, border replicated.
+    bicubic, border replicated.
     """
     h, w = frame.shape[:2]
     px = landmarks[:, :2] * (w, h)
@@ -109,7 +110,7 @@ def normalised_view(frame: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarra
     to_view = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), float(roll),
                                       MESH_VIEW_IOD / max(np.hypot(dx, dy), 1e-6))
     to_view[:, 2] += MESH_VIEW_SIZE / 2 - centre
-    view = cv2.warpAffine(frame, to_view, (MESH_VIEW_SIZE, MESH_VIEW_SIZE), flags=cv2.INTER_LINEAR,
+    view = cv2.warpAffine(frame, to_view, (MESH_VIEW_SIZE, MESH_VIEW_SIZE), flags=cv2.INTER_CUBIC,
                           borderMode=cv2.BORDER_REPLICATE)
     return view, to_view
 

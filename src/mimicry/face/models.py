@@ -124,8 +124,6 @@ def write_prior_table(response_path, dest, command: str, seed: int = 0, n: int =
         "package": "mimicry", "source": str(response_path), "sha256": sha256sum(response_path), "rows": n,
         "command": command, "seed": seed,
         "validation": {"noise_scale": settings["noise_scale"],
-                       "nuisance_change_points": {"quantile": calibration.INVARIANCE_QUANTILE,
-                                                  "value": round(settings["nuisance_change_quantile"], 3),
-                                                  "max": round(settings["nuisance_change_max"], 3)},
+                       "largest_nuisance_change_points": round(settings["nuisance_change_max"], 3),
                        "gain": dict(zip(measures.FEATURES, np.round(settings["gain"], 4).tolist())),
                        "noise_sd_iou": dict(zip(measures.FEATURES, np.round(settings["noise_sd"], 5).tolist()))}})
