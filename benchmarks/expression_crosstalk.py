@@ -18,40 +18,21 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import face_models, load_config, pyfeat_media  # noqa: E402
 
-from mimicry.face.calibration import analyze_frames  # noqa: E402
+from mimicry.face.calibration import analyze_frames, expression_frames  # noqa: E402
 from mimicry.face.scorer import score_landmarks  # noqa: E402
 from mimicry.names import EXPRESSIONS  # noqa: E402
-from mimicry.simulate.expressions import SIMULATED, expression_basis  # noqa: E402
+from mimicry.simulate.expressions import SIMULATED  # noqa: E402
 from mimicry.simulate.face import prepare_face  # noqa: E402
-from mimicry.simulate.render import Warper  # noqa: E402
 
 INTENSITIES = (0.5, 1.0)
 
 
-def sequence(video: dict, seed: int = 0):
-    """(frames, labels): neutral lead-in, then each expression x intensity followed by neutral frames."""
-    source = pyfeat_media(Path(video["face"]["member"]).name)
-    face = prepare_face(source, video["face"]["frame"], video["width"], video["height"], video["face_height"])
-    warper, basis = Warper(face.image, face.mesh), expression_basis(face.mesh)
-    rng = np.random.default_rng(seed)
-    frames, labels = [], []
-
-    def show(image, label, n):
-        for _ in range(n):
-            frames.append(np.clip(image + rng.normal(0, video["noise_sd"], image.shape), 0, 255).astype(np.uint8))
-            labels.append(label)
-
-    show(face.image, "neutral", 20)
-    for name in SIMULATED:
-        for intensity in INTENSITIES:
-            show(warper.warp(basis[name] * intensity), (name, intensity), 4)
-            show(face.image, "neutral", 4)
-    return frames, labels
-
-
 def main() -> None:
     video = load_config()["demo"]["video"]
-    frames, labels = sequence(video)
+    source = pyfeat_media(Path(video["face"]["member"]).name)
+    face = prepare_face(source, video["face"]["frame"], video["width"], video["height"], video["face_height"])
+    frames, labels = expression_frames(face, INTENSITIES, video["noise_sd"], np.random.default_rng(0),
+                                       lead_in=20, rest=4)
     table = analyze_frames(frames, face_models())
     table.insert(0, "participant_id", "crosstalk")
     table.insert(1, "frame", np.arange(len(table)))

@@ -17,13 +17,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import face_models, pyfeat_media  # noqa: E402
 
 from mimicry.face import geometry  # noqa: E402
-from mimicry.face.analyzer import ANALYZER_SCHEMA, FER_COLUMNS, FaceAnalyzer  # noqa: E402
+from mimicry.face.analyzer import FER_COLUMNS  # noqa: E402
+from mimicry.face.calibration import analyze_frames  # noqa: E402
 from mimicry.face.scorer import FER_EMOTION, score_landmarks  # noqa: E402
 from mimicry.names import EMOTIONS, EXPRESSIONS  # noqa: E402
 
@@ -47,9 +47,7 @@ def analyze_photo(path: Path, models_dir: Path) -> pd.DataFrame:
     if image is None:
         raise ValueError(f"{path}: cannot decode")
     rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    with FaceAnalyzer(models_dir) as analyzer:
-        batch = analyzer.analyze([rgb] * FRAMES_PER_PHOTO)
-    row = pa.Table.from_batches([batch], schema=ANALYZER_SCHEMA).to_pandas().iloc[[-1]]
+    row = analyze_frames([rgb] * FRAMES_PER_PHOTO, models_dir).iloc[[-1]]
     if not row["face"].iloc[0]:
         raise ValueError(f"{path}: no face found")
     return row

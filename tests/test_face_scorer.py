@@ -3,14 +3,13 @@
 import cv2
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 from conftest import face_models, pyfeat_media
 
 from mimicry.face import geometry
-from mimicry.face.calibration import transform_image
-from mimicry.face.analyzer import (ANALYZER_SCHEMA, FER_COLUMNS, LANDMARK_SCHEMA, MESH_VIEW_IOD, MESH_VIEW_SIZE,
+from mimicry.face.analyzer import (FER_COLUMNS, LANDMARK_SCHEMA, MESH_VIEW_IOD, MESH_VIEW_SIZE,
                                    FaceAnalyzer, landmark_array, landmarks_from_view, normalised_view)
+from mimicry.face.calibration import analyze_frames, transform_image
 from mimicry.face.scorer import score_landmarks
 from mimicry.names import EMOTIONS, EXPRESSIONS, FRAME_COLUMNS
 
@@ -29,10 +28,8 @@ def read_video(path, max_frames=None):
     return frames
 
 
-def analyze(frames, batch=16):
-    with FaceAnalyzer(face_models()) as analyzer:
-        batches = [analyzer.analyze(frames[i:i + batch]) for i in range(0, len(frames), batch)]
-    table = pa.Table.from_batches(batches, schema=ANALYZER_SCHEMA).to_pandas()
+def analyze(frames):
+    table = analyze_frames(frames, face_models())
     table.insert(0, "participant_id", "p01")
     table.insert(1, "frame", np.arange(len(table)))
     table.insert(2, "time_ms", table["frame"] * 1000 / 30)

