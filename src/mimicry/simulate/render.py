@@ -272,6 +272,51 @@ def video_writer(path: str | Path, fps: float, width: int, height: int):
             tmp.unlink(missing_ok=True)
 
 
+class FaceRenderer:
+    """The source face making expressions: the warp, then the open mouth's inside.
+
+    ``render(intensities)`` takes one intensity (0-1.5, 0 = neutral) per expression of ``SIMULATED``, in that
+    order, and returns the RGB frame and the moved landmarks ((478, 2) pixels; the pupils stay).
+    """
+
+    def __init__(self, face: SourceFace):
+        self.face = face
+        self.warper = Warper(face.image, face.mesh)
+        basis = expression_basis(face.mesh)
+        self.fields = np.stack([basis[name] for name in SIMULATED]).reshape(len(SIMULATED), -1)
+
+    def render(self, intensities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        displacement = (np.asarray(intensities, float) @ self.fields).reshape(-1, 2)
+        frame = self.warper.warp(displacement)
+        mesh = self.face.mesh.copy()
+        mesh[:N_MESH] += displacement[:N_MESH]
+        draw_mouth(frame, mesh, self.face.mesh)
+        return frame, mesh
+
+
+def expression_frames(face: SourceFace, intensities, noise_sd: float, rng: np.random.Generator, lead_in: int = 10,
+                      hold: int = 4, rest: int = 3) -> tuple[list[np.ndarray], list]:
+    """A known-motion recording of ``face``: ``lead_in`` neutral frames, then each simulated expression
+    alone at each intensity (0-1.5) for ``hold`` frames followed by ``rest`` neutral frames; Gaussian
+    sensor noise of SD ``noise_sd`` (0-255 levels) on every frame, so repeats are not identical.
+    Returns (RGB frames, labels: "neutral" or (expression, intensity))."""
+    renderer = FaceRenderer(face)
+    frames, labels = [], []
+
+    def show(picture, label, n):
+        for _ in range(n):
+            frames.append(np.clip(picture + rng.normal(0, noise_sd, picture.shape), 0, 255).astype(np.uint8))
+            labels.append(label)
+
+    show(face.image, "neutral", lead_in)
+    for expression in SIMULATED:
+        for intensity in intensities:
+            show(renderer.render(intensity * np.eye(len(SIMULATED))[SIMULATED.index(expression)])[0],
+                 (expression, intensity), hold)
+            show(face.image, "neutral", rest)
+    return frames, labels
+
+
 def render_video(face: SourceFace, events: pd.DataFrame, duration_ms: float, video: dict, glasses: bool,
                  rng: np.random.Generator, path: str | Path) -> dict:
     """Render one participant's recording to ``path`` (mp4, mp4v codec), atomically.
@@ -283,15 +328,13 @@ def render_video(face: SourceFace, events: pd.DataFrame, duration_ms: float, vid
     began = time.perf_counter()
     height, width = face.image.shape[:2]
     t_ms = frame_times(duration_ms, video["fps"])
-    basis = expression_basis(face.mesh)
     tracks = expression_tracks(events, t_ms, rng, video["blinks_per_min"])
-    intensities = np.stack([tracks[name] for name in basis], axis=1)
-    fields = np.stack(list(basis.values())).reshape(len(basis), -1)
+    intensities = np.stack([tracks[name] for name in SIMULATED], axis=1)
     camera_off, hand = during(events, "camera_off", t_ms), during(events, "hand_over_mouth", t_ms)
     motion = head_motion(rng, t_ms, video, face.mesh[:N_MESH].mean(0))
     brightness = 1 + video["brightness_drift"] * smooth_noise(rng, t_ms / 1000, max_hz=0.05)
     wobble = smooth_noise(rng, t_ms / 1000, max_hz=1.0)
-    warper, skin = Warper(face.image, face.mesh), skin_colour(face.image, face.mesh)
+    renderer, skin = FaceRenderer(face), skin_colour(face.image, face.mesh)
     noise = (rng.standard_normal((NOISE_FRAMES, height, width, 3), dtype=np.float32) * video["noise_sd"]).astype(np.int16)
     dark = np.full((height, width, 3), 4, np.uint8)
     with video_writer(path, video["fps"], width, height) as writer:
@@ -299,11 +342,7 @@ def render_video(face: SourceFace, events: pd.DataFrame, duration_ms: float, vid
             if camera_off[i]:
                 frame = dark
             else:
-                displacement = (intensities[i] @ fields).reshape(-1, 2)
-                frame = warper.warp(displacement)
-                mesh = face.mesh.copy()
-                mesh[:N_MESH] += displacement[:N_MESH]  # the pupils stay: they place hand and glasses
-                draw_mouth(frame, mesh, face.mesh)
+                frame, mesh = renderer.render(intensities[i])  # the pupils stay: they place hand and glasses
                 if glasses:
                     draw_glasses(frame, mesh)
                 if hand[i]:
