@@ -1,13 +1,13 @@
 """Per-participant extraction: one webcam recording -> results/landmarks/{participant}.parquet, streamed.
 
 The video is decoded once, frame by frame (:mod:`mimicry.video`); frames go to the face analyzer
-(:class:`mimicry.face.analyzer.FaceAnalyzer`: MediaPipe landmarks, alignment, head pose, the emotion
+(:class:`mimicry.face.analyzer.FaceAnalyzer`: Face Landmarker landmarks, alignment, head pose, the emotion
 network) in batches of ``batch_size``; results are written as Parquet row groups of about
 ``row_group_frames`` rows as they come. Memory is bounded by one batch of frames plus one row group,
 whatever the video's length. The Parquet file is written to a temporary name and renamed only when
 complete, so a killed job never leaves a file that looks finished.
 
-The cheap second step, landmarks + the participant's neutral reference -> results/frames/{participant}.parquet,
+The cheap second step, landmarks -> blendshapes -> expressions and emotions in results/frames/{participant}.parquet,
 is :func:`score_participant`; engine exports take the place of both through :mod:`mimicry.importers`.
 """
 
@@ -266,13 +266,14 @@ def empty_frames() -> pd.DataFrame:
 
 
 def score_participant(landmarks_path, stimuli: pd.DataFrame, models_dir, out, *,
-                      emotion_source: str = "expressions") -> pd.DataFrame:
+                      emotion_source: str = "expressions", neutral_correction: bool = False) -> pd.DataFrame:
     """results/landmarks/{p}.parquet + that participant's stimulus rows -> results/frames/{p}.parquet.
 
-    The neutral reference comes from :func:`mimicry.face.reference.neutral_mask` (with the meshes, for
-    its fallback when the stimulus log has no neutral periods), the scores (0-100) from
-    :func:`mimicry.face.scorer.score_landmarks`. An empty-with-reason landmarks file gives an empty
-    frames file carrying the same ``error``. Returns the frame table written.
+    Scores (0-100) from :func:`mimicry.face.scorer.score_landmarks`: absolute per frame, or with
+    ``neutral_correction`` relative to the neutral frames of :func:`mimicry.face.reference.neutral_mask`
+    (with the meshes, for its fallback when the stimulus log has no neutral periods). An
+    empty-with-reason landmarks file gives an empty frames file carrying the same ``error``. Returns the
+    frame table written.
     """
     from mimicry.face.reference import neutral_mask
     from mimicry.face.scorer import mesh_matrix, score_landmarks
@@ -282,8 +283,10 @@ def score_participant(landmarks_path, stimuli: pd.DataFrame, models_dir, out, *,
         frames = empty_frames()
     else:
         landmarks = pd.read_parquet(landmarks_path)
-        neutral = neutral_mask(landmarks["time_ms"].to_numpy(), stimuli, mesh=mesh_matrix(landmarks))
-        frames = score_landmarks(landmarks, neutral, models_dir, emotion_source=emotion_source)
+        neutral = None
+        if neutral_correction:
+            neutral = neutral_mask(landmarks["time_ms"].to_numpy(), stimuli, mesh=mesh_matrix(landmarks))
+        frames = score_landmarks(landmarks, models_dir, neutral=neutral, emotion_source=emotion_source)
     write_frames(frames, out, {**meta, "frames_source": "video", "models_dir": str(models_dir),
-                               "emotion_source": emotion_source})
+                               "emotion_source": emotion_source, "neutral_correction": neutral_correction})
     return frames

@@ -6,7 +6,7 @@
 import re
 from pathlib import Path
 
-from mimicry.face import CANONICAL_FILE, EMOTION_FILE
+from mimicry.face import CANONICAL_FILE, EMOTION_FILE, LANDMARKER_FILE
 
 EXTRACTION = config["extraction"]
 #: What extraction adds to `rule all`.
@@ -22,10 +22,11 @@ VIDEO_PARTICIPANTS, EXPORT_PARTICIPANTS = (
 
 
 rule extract_landmarks:
-    """Decode one recording and write its per-frame face records (mesh, pose, appearance emotions)."""
+    """Decode one recording and write its per-frame face records (Face Landmarker landmarks, the blendshape
+    network's input, aligned mesh, pose, appearance emotions)."""
     input:
         video=video_path,
-        models=[f"{MODELS_DIR}/{CANONICAL_FILE}", f"{MODELS_DIR}/{EMOTION_FILE}"],
+        models=[f"{MODELS_DIR}/{name}" for name in (LANDMARKER_FILE, CANONICAL_FILE, EMOTION_FILE)],
     output:
         "results/landmarks/{participant}.parquet",
     wildcard_constraints:
@@ -48,7 +49,8 @@ rule extract_landmarks:
 
 
 rule frames_from_landmarks:
-    """Expressions and emotions 0-100 of one participant's frames, against their own neutral reference."""
+    """Expressions and emotions 0-100 of one participant's frames: blendshapes, the AU head, emotions;
+    absolute, or against their own neutral frames (models.neutral_correction)."""
     input:
         landmarks="results/landmarks/{participant}.parquet",
         stimuli=STIMULI_SHEET,
@@ -62,6 +64,7 @@ rule frames_from_landmarks:
         schema=SCHEMAS["stimuli"],
         models_dir=lambda w, input: str(Path(input.models[0]).parent),
         emotion_source=config["models"]["emotion_source"],
+        neutral_correction=config["models"]["neutral_correction"],
     conda:
         "../../environment.yml"
     log:

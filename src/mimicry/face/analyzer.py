@@ -1,7 +1,8 @@
-"""Pixels -> per-frame face record: MediaPipe face mesh, alignment, head pose and the emotion network.
+"""Pixels -> per-frame face record: MediaPipe's Face Landmarker, alignment, head pose, the emotion network.
 
-This is the costly step (decode + landmarks), run once per video; everything downstream (expressions,
-emotions from expressions, neutral reference) is re-computed from its output without the video.
+This is the costly step (decode + landmarks), run once per video; everything downstream (blendshapes,
+expressions, emotions, an optional neutral reference) is re-computed from its output without the video:
+``blendshape_input`` holds exactly what the blendshape network reads.
 """
 
 from __future__ import annotations
@@ -12,25 +13,26 @@ import cv2
 import numpy as np
 import pyarrow as pa
 
-from mimicry.face import CANONICAL_FILE, EMOTION_FILE, emotion_net, geometry
+from mimicry.face import CANONICAL_FILE, EMOTION_FILE, LANDMARKER_FILE, blendshape_net, emotion_net, geometry
 
 #: Model files read from models_dir.
 #: Appearance-based emotion columns (FER2013 classes), probabilities 0-1.
 FER_COLUMNS = tuple(f"fer_{name}" for name in emotion_net.FER_CLASSES)
 MESH_SIZE = geometry.N_LANDMARKS * 3
+BLENDSHAPE_INPUT_SIZE = blendshape_net.N_POINTS * 2
 #: Face crop for the emotion network, in the canonical frame (IOU): centre (x, y) and half side.
 CROP_CENTRE = (0.0, -0.05)
 CROP_HALF = 1.0
 #: Rigid-fit residual (IOU) at which face_score falls to exp(-1); real frontal faces fit to about 0.05.
 FIT_SCALE = 0.15
-#: MediaPipe measures every face in a normalised view: a MESH_VIEW_SIZE x MESH_VIEW_SIZE pixel image in which
-#: the face is upright (outer eye corners level), centred, with the eye corners MESH_VIEW_IOD pixels apart.
-#: MediaPipe's own landmarks move with the face's in-plane rotation and pixel size by as much as a subtle
-#: expression (0.005-0.03 IOU at 10-20 degrees or half size; docs/models.md), so it never sees either.
-#: Chosen among 256/64, 320/80 and 400/100 px, bilinear or bicubic, as the view that let the AU head be most
-#: sensitive at the required invariance on the calibration faces (face.calibration; docs/models.md).
+#: The Face Landmarker measures every face in a normalised view: a MESH_VIEW_SIZE x MESH_VIEW_SIZE pixel image
+#: in which the face is upright (outer eye corners level), centred, with the eye corners MESH_VIEW_IOD pixels
+#: apart. MediaPipe's landmarks (and so its blendshapes) move with the face's in-plane rotation and pixel size
+#: (docs/models.md, "Invariance"), so it never sees either. 320/80 px bicubic was chosen for the previous
+#: (legacy face-mesh) scorer; docs/models.md measures it for this one.
 MESH_VIEW_SIZE = 320
 MESH_VIEW_IOD = 80.0
+MESH_VIEW_INTERPOLATION = cv2.INTER_LINEAR
 #: Extra passes on the normalised view when a face is newly located, so that MediaPipe's tracking region
 #: of interest settles on it before its landmarks are used.
 SETTLE_PASSES = 3
@@ -52,6 +54,9 @@ LANDMARK_SCHEMA = pa.schema([
     pa.field("roll", _f32),                    # degrees, > 0 counter-clockwise in the image
     pa.field("face_size_px", _f32),            # outer-eye-corner distance in pixels (1 IOU)
     pa.field("mesh", pa.list_(_f32, MESH_SIZE)),  # 478 aligned landmarks, IOU, x0,y0,z0,x1,...; null without face
+    # the blendshape network's input: blendshape_net.LANDMARK_SUBSET in pixels of the normalised view
+    # (upright, MESH_VIEW_SIZE square), x0,y0,x1,...; null without face
+    pa.field("blendshape_input", pa.list_(_f32, BLENDSHAPE_INPUT_SIZE)),
     *(pa.field(name, _f32) for name in FER_COLUMNS),
 ])
 ANALYZER_SCHEMA = pa.schema([LANDMARK_SCHEMA.field(i) for i in range(3, len(LANDMARK_SCHEMA))])
@@ -94,14 +99,10 @@ def landmark_array(landmarks) -> np.ndarray:
     return np.array([(p.x, p.y, p.z) for p in landmarks.landmark])
 
 
-def normalised_view(frame: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The face of ``frame`` upright, centred and scaled to MESH_VIEW_IOD pixels between the outer eye corners.
-
-    landmarks: (478, 3) normalised MediaPipe landmarks of the face in ``frame`` (a previous estimate).
-    Returns (MESH_VIEW_SIZE x MESH_VIEW_SIZE image, 2 x 3 affine map of pixels from the frame to it);
-    bicubic, border replicated.
-    """
-    h, w = frame.shape[:2]
+def view_transform(landmarks: np.ndarray, shape) -> np.ndarray:
+    """2 x 3 affine map of pixels of a frame of ``shape`` (h, w, ...) to the normalised view of the face whose
+    normalised landmarks (478, 3) are given: upright, centred, MESH_VIEW_IOD px between the outer eye corners."""
+    h, w = shape[:2]
     px = landmarks[:, :2] * (w, h)
     right, left = (px[i] for i in geometry.OUTER_EYE_CORNERS)
     dx, dy = left - right
@@ -110,7 +111,18 @@ def normalised_view(frame: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarra
     to_view = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), float(roll),
                                       MESH_VIEW_IOD / max(np.hypot(dx, dy), 1e-6))
     to_view[:, 2] += MESH_VIEW_SIZE / 2 - centre
-    view = cv2.warpAffine(frame, to_view, (MESH_VIEW_SIZE, MESH_VIEW_SIZE), flags=cv2.INTER_CUBIC,
+    return to_view
+
+
+def normalised_view(frame: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The face of ``frame`` upright, centred and scaled to MESH_VIEW_IOD pixels between the outer eye corners.
+
+    landmarks: (478, 3) normalised MediaPipe landmarks of the face in ``frame`` (a previous estimate).
+    Returns (MESH_VIEW_SIZE x MESH_VIEW_SIZE image, 2 x 3 affine map of pixels from the frame to it);
+    bicubic, border replicated.
+    """
+    to_view = view_transform(landmarks, frame.shape)
+    view = cv2.warpAffine(frame, to_view, (MESH_VIEW_SIZE, MESH_VIEW_SIZE), flags=MESH_VIEW_INTERPOLATION,
                           borderMode=cv2.BORDER_REPLICATE)
     return view, to_view
 
@@ -129,30 +141,71 @@ def landmarks_from_view(landmarks: np.ndarray, to_view: np.ndarray, shape) -> np
     return out
 
 
-def largest_face(mesh, image: np.ndarray) -> tuple[np.ndarray | None, int]:
-    """One MediaPipe FaceMesh call: (normalised landmarks (478, 3) of the largest face or None, faces found)."""
-    faces = mesh.process(image).multi_face_landmarks or []
-    if not faces:
+def largest_face(landmarker, image: np.ndarray, timestamp_ms: int | None = None) -> tuple[np.ndarray | None, int]:
+    """One Face Landmarker call on an RGB image: (normalised landmarks (478, 3) of the largest face or None,
+    faces found). ``timestamp_ms``: None for a landmarker in IMAGE mode, increasing integers in VIDEO mode.
+
+    The same graph call as the landmarker's ``detect`` / ``detect_for_video``, but the landmark protos are
+    read by ``landmark_array`` instead of one Python object per landmark (2 ms a frame); it uses the stream
+    names of mediapipe 0.10.21's face_landmarker module (tests/test_face_scorer.py checks it against
+    ``detect``).
+    """
+    import mediapipe as mp
+    from mediapipe.python import packet_creator, packet_getter
+    from mediapipe.tasks.python.vision import face_landmarker as fl
+
+    image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
+    rect = landmarker.convert_to_normalized_rect(None, image, roi_allowed=False).to_pb2()
+    inputs = {fl._IMAGE_IN_STREAM_NAME: packet_creator.create_image(image),
+              fl._NORM_RECT_STREAM_NAME: packet_creator.create_proto(rect)}
+    if timestamp_ms is None:
+        packets = landmarker._process_image_data(inputs)
+    else:
+        at = timestamp_ms * fl._MICRO_SECONDS_PER_MILLISECOND
+        packets = landmarker._process_video_data({name: packet.at(at) for name, packet in inputs.items()})
+    stream = packets[fl._NORM_LANDMARKS_STREAM_NAME]
+    if stream.is_empty():
         return None, 0
-    arrays = [landmark_array(face) for face in faces]
+    arrays = [landmark_array(face) for face in packet_getter.get_proto_list(stream)]
     areas = [np.ptp(a[:, 0]) * np.ptp(a[:, 1]) for a in arrays]
-    return arrays[int(np.argmax(areas))], len(faces)
+    return arrays[int(np.argmax(areas))], len(arrays)
+
+
+def face_landmarker(task_path, video: bool, max_num_faces: int, min_detection_confidence: float,
+                    min_tracking_confidence: float):
+    """A MediaPipe Face Landmarker (tasks API) on the CPU, in VIDEO (tracking) or IMAGE mode, without its
+    blendshapes (``blendshape_net`` computes them, batched, from the stored landmarks)."""
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    options = vision.FaceLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(task_path)),
+        running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+        num_faces=max_num_faces, min_face_detection_confidence=min_detection_confidence,
+        min_face_presence_confidence=min_detection_confidence, min_tracking_confidence=min_tracking_confidence)
+    return vision.FaceLandmarker.create_from_options(options)
+
+
+def upright_points(landmarks: np.ndarray, shape) -> np.ndarray:
+    """The blendshape network's input (146, 2) for normalised landmarks (478, 3) of a frame of ``shape``:
+    the LANDMARK_SUBSET in pixels of the face's normalised view (upright, eye corners MESH_VIEW_IOD apart)."""
+    h, w = shape[:2]
+    to_view = view_transform(landmarks, shape)
+    return landmarks[list(blendshape_net.LANDMARK_SUBSET), :2] * (w, h) @ to_view[:, :2].T + to_view[:, 2]
 
 
 class FaceAnalyzer:
     """Per-frame face analysis of ONE video, in order (MediaPipe tracking state is kept between calls).
 
-    models_dir must hold canonical_face.npy and emotion_net.pt (built by workflow/rules/models.smk).
-    Use as a context manager, or call close().
+    models_dir must hold face_landmarker.task, canonical_face.npy and emotion_net.pt (built by
+    workflow/rules/models.smk). Use as a context manager, or call close().
     """
 
     def __init__(self, models_dir, device: str = "cpu", threads: int = 1, max_num_faces: int = 2,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
-        import mediapipe as mp
         import torch
 
         models_dir = Path(models_dir)
-        for name in (CANONICAL_FILE, EMOTION_FILE):
+        for name in (LANDMARKER_FILE, CANONICAL_FILE, EMOTION_FILE):
             if not (models_dir / name).is_file():
                 raise FileNotFoundError(f"{models_dir / name} missing: build it with `snakemake models`")
         torch.set_num_threads(threads)
@@ -161,12 +214,10 @@ class FaceAnalyzer:
         self._face = None            # normalised landmarks of the tracked face in the previous frame
         self._n_faces = 0            # faces found by the last search of the whole frame
         self._since_search = 0       # frames since that search
-        face_mesh = mp.solutions.face_mesh.FaceMesh
-        self._locator = face_mesh(static_image_mode=True, max_num_faces=max_num_faces, refine_landmarks=True,
-                                  min_detection_confidence=min_detection_confidence)
-        self._tracker = face_mesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
-                                  min_detection_confidence=min_detection_confidence,
-                                  min_tracking_confidence=min_tracking_confidence)
+        self._clock = 0              # the tracker's timestamps (ms): VIDEO mode needs them increasing
+        task = models_dir / LANDMARKER_FILE
+        self._locator = face_landmarker(task, False, max_num_faces, min_detection_confidence, min_tracking_confidence)
+        self._tracker = face_landmarker(task, True, 1, min_detection_confidence, min_tracking_confidence)
 
     def __enter__(self):
         return self
@@ -182,12 +233,12 @@ class FaceAnalyzer:
         self._locator = self._tracker = None
 
     def landmarks(self, frame: np.ndarray) -> tuple[np.ndarray | None, int]:
-        """(478 x 3 normalised MediaPipe landmarks of the tracked face or None, faces in the frame).
+        """(478 x 3 normalised landmarks of the tracked face or None, faces in the frame).
 
         The face is located, and the faces counted, by a search of the whole frame (largest face first)
-        every COUNT_EVERY frames and whenever the track is lost; its landmarks come from the tracking graph
-        on the normalised view around the previous frame's face (``normalised_view``), mapped back to
-        the frame. A newly located face is measured SETTLE_PASSES times; if the view loses it, the
+        every COUNT_EVERY frames and whenever the track is lost; its landmarks come from the tracking
+        landmarker on the normalised view around the previous frame's face (``normalised_view``), mapped
+        back to the frame. A newly located face is measured SETTLE_PASSES times; if the view loses it, the
         landmarks from the search are kept.
         """
         if self._face is not None and self._since_search < COUNT_EVERY:
@@ -207,11 +258,12 @@ class FaceAnalyzer:
         return (located if face is None else face), self._n_faces
 
     def _track(self, frame: np.ndarray, passes: int) -> np.ndarray | None:
-        """Landmarks of the tracked face in ``frame`` from ``passes`` tracking-graph runs on its normalised
+        """Landmarks of the tracked face in ``frame`` from ``passes`` tracking runs on its normalised
         view; None (and the track dropped) when the view holds no face."""
         for _ in range(passes):
             view, to_view = normalised_view(frame, self._face)
-            lm, _ = largest_face(self._tracker, view)
+            self._clock += 1
+            lm, _ = largest_face(self._tracker, view, self._clock)
             self._face = None if lm is None else landmarks_from_view(lm, to_view, frame.shape)
             if self._face is None:
                 break
@@ -236,6 +288,7 @@ class FaceAnalyzer:
         cols = {name: np.full(n, np.nan, np.float32) for name in
                 ("face_score", "pitch", "yaw", "roll", "face_size_px", *FER_COLUMNS)}
         mesh = np.full((n, MESH_SIZE), np.nan, np.float32)
+        subset = np.full((n, BLENDSHAPE_INPUT_SIZE), np.nan, np.float32)
         if landmarks:
             index = np.flatnonzero(found)
             sizes = np.array([frames[i].shape[1::-1] for i in index], dtype=np.float64)  # (w, h) per frame
@@ -246,6 +299,7 @@ class FaceAnalyzer:
             cols["face_size_px"][found] = px_per_iou
             cols["face_score"][found] = np.exp(-((residual / FIT_SCALE) ** 2))
             mesh[found] = aligned.reshape(len(index), MESH_SIZE)
+            subset[found] = [upright_points(a, frames[i].shape).ravel() for a, i in zip(landmarks, index)]
             size = emotion_net.INPUT_SIZE
             crops = np.stack([
                 cv2.cvtColor(cv2.warpAffine(frames[i], m, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
@@ -254,9 +308,10 @@ class FaceAnalyzer:
             probs = emotion_net.predict(self.net, crops)
             for j, name in enumerate(FER_COLUMNS):
                 cols[name][found] = probs[:, j]
-        mesh_arr = pa.FixedSizeListArray.from_arrays(pa.array(mesh.ravel()), MESH_SIZE,
-                                                     mask=pa.array(~found))
+        no_face = pa.array(~found)
         arrays = [pa.array(found), pa.array(n_faces)]
         arrays += [pa.array(cols[name]) for name in ("face_score", "pitch", "yaw", "roll", "face_size_px")]
-        arrays += [mesh_arr] + [pa.array(cols[name]) for name in FER_COLUMNS]
+        arrays += [pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), values.shape[1], mask=no_face)
+                   for values in (mesh, subset)]
+        arrays += [pa.array(cols[name]) for name in FER_COLUMNS]
         return pa.RecordBatch.from_arrays(arrays, schema=ANALYZER_SCHEMA)

