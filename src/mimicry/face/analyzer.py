@@ -141,11 +141,11 @@ def landmarks_from_view(landmarks: np.ndarray, to_view: np.ndarray, shape) -> np
     return out
 
 
-def largest_face(landmarker, image: np.ndarray, timestamp_ms: int | None = None) -> tuple[np.ndarray | None, int]:
-    """One Face Landmarker call on an RGB image: (normalised landmarks (478, 3) of the largest face or None,
-    faces found). ``timestamp_ms``: None for a landmarker in IMAGE mode, increasing integers in VIDEO mode.
+def largest_face(landmarker, image: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """One Face Landmarker call (IMAGE mode) on an RGB image: (normalised landmarks (478, 3) of the largest
+    face or None, faces found).
 
-    The same graph call as the landmarker's ``detect`` / ``detect_for_video``, but the landmark protos are
+    The same graph call as the landmarker's ``detect``, but the landmark protos are
     read by ``landmark_array`` instead of one Python object per landmark (2 ms a frame); it uses the stream
     names of mediapipe 0.10.21's face_landmarker module (tests/test_face_scorer.py checks it against
     ``detect``).
@@ -158,11 +158,7 @@ def largest_face(landmarker, image: np.ndarray, timestamp_ms: int | None = None)
     rect = landmarker.convert_to_normalized_rect(None, image, roi_allowed=False).to_pb2()
     inputs = {fl._IMAGE_IN_STREAM_NAME: packet_creator.create_image(image),
               fl._NORM_RECT_STREAM_NAME: packet_creator.create_proto(rect)}
-    if timestamp_ms is None:
-        packets = landmarker._process_image_data(inputs)
-    else:
-        at = timestamp_ms * fl._MICRO_SECONDS_PER_MILLISECOND
-        packets = landmarker._process_video_data({name: packet.at(at) for name, packet in inputs.items()})
+    packets = landmarker._process_image_data(inputs)
     stream = packets[fl._NORM_LANDMARKS_STREAM_NAME]
     if stream.is_empty():
         return None, 0
@@ -171,17 +167,19 @@ def largest_face(landmarker, image: np.ndarray, timestamp_ms: int | None = None)
     return arrays[int(np.argmax(areas))], len(arrays)
 
 
-def face_landmarker(task_path, video: bool, max_num_faces: int, min_detection_confidence: float,
-                    min_tracking_confidence: float):
-    """A MediaPipe Face Landmarker (tasks API) on the CPU, in VIDEO (tracking) or IMAGE mode, without its
-    blendshapes (``blendshape_net`` computes them, batched, from the stored landmarks)."""
+def face_landmarker(task_path, max_num_faces: int, min_detection_confidence: float):
+    """A MediaPipe Face Landmarker (tasks API) on the CPU, in IMAGE mode, without its blendshapes
+    (``blendshape_net`` computes them, batched, from the stored landmarks).
+
+    IMAGE mode, not VIDEO: our tracking is the normalised view made from the previous frame's face; the
+    task's own VIDEO-mode tracking on that view lagged a smile's onset by 2-3 frames and held mouthSmile
+    at 0.56 where the task on the frame gives 0.84 (single_face.mp4, docs/models.md)."""
     from mediapipe.tasks.python import BaseOptions, vision
 
     options = vision.FaceLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(task_path)),
-        running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+        base_options=BaseOptions(model_asset_path=str(task_path)), running_mode=vision.RunningMode.IMAGE,
         num_faces=max_num_faces, min_face_detection_confidence=min_detection_confidence,
-        min_face_presence_confidence=min_detection_confidence, min_tracking_confidence=min_tracking_confidence)
+        min_face_presence_confidence=min_detection_confidence)
     return vision.FaceLandmarker.create_from_options(options)
 
 
@@ -201,7 +199,7 @@ class FaceAnalyzer:
     """
 
     def __init__(self, models_dir, device: str = "cpu", threads: int = 1, max_num_faces: int = 2,
-                 min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
+                 min_detection_confidence: float = 0.5):
         import torch
 
         models_dir = Path(models_dir)
@@ -214,10 +212,9 @@ class FaceAnalyzer:
         self._face = None            # normalised landmarks of the tracked face in the previous frame
         self._n_faces = 0            # faces found by the last search of the whole frame
         self._since_search = 0       # frames since that search
-        self._clock = 0              # the tracker's timestamps (ms): VIDEO mode needs them increasing
         task = models_dir / LANDMARKER_FILE
-        self._locator = face_landmarker(task, False, max_num_faces, min_detection_confidence, min_tracking_confidence)
-        self._tracker = face_landmarker(task, True, 1, min_detection_confidence, min_tracking_confidence)
+        self._locator = face_landmarker(task, max_num_faces, min_detection_confidence)
+        self._tracker = face_landmarker(task, 1, min_detection_confidence)
 
     def __enter__(self):
         return self
@@ -262,8 +259,7 @@ class FaceAnalyzer:
         view; None (and the track dropped) when the view holds no face."""
         for _ in range(passes):
             view, to_view = normalised_view(frame, self._face)
-            self._clock += 1
-            lm, _ = largest_face(self._tracker, view, self._clock)
+            lm, _ = largest_face(self._tracker, view)
             self._face = None if lm is None else landmarks_from_view(lm, to_view, frame.shape)
             if self._face is None:
                 break
@@ -315,3 +311,11 @@ class FaceAnalyzer:
                    for values in (mesh, subset)]
         arrays += [pa.array(cols[name]) for name in FER_COLUMNS]
         return pa.RecordBatch.from_arrays(arrays, schema=ANALYZER_SCHEMA)
+
+
+def analyze_frames(frames: list[np.ndarray], models_dir, batch_size: int = 16) -> "pd.DataFrame":
+    """FaceAnalyzer records (ANALYZER_SCHEMA columns) of RGB frames, in order, through one fresh analyzer,
+    as a pandas DataFrame (for tests, benchmarks and validation; extraction streams instead)."""
+    with FaceAnalyzer(models_dir) as analyzer:
+        batches = [analyzer.analyze(frames[i:i + batch_size]) for i in range(0, len(frames), batch_size)]
+    return pa.Table.from_batches(batches, schema=ANALYZER_SCHEMA).to_pandas()
