@@ -21,6 +21,9 @@ _PUPILS = (468, 473)  # iris centres (subject's right, left)
 _UPPER_INNER_LIP = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]
 _LOWER_INNER_LIP = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]
 _UPPER_LIDS, _LOWER_LIDS = (159, 386), (145, 374)
+#: (upper lid, lower lid) landmarks facing each other across each eye opening, sorted along the eye (x).
+_LID_PAIRS = (((246, 7), (161, 163), (160, 144), (159, 145), (158, 153), (157, 154), (173, 155)),
+              ((398, 382), (384, 381), (385, 380), (386, 374), (387, 373), (388, 390), (466, 249)))
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ _NASOLABIAL = ((129, 358, 0.03, 0.02), (206, 426, 0.01, 0.0), (57, 287, 0.03, 0.
 
 
 def _nasolabial(depth: float) -> Crease:
-    return Crease(_NASOLABIAL, depth, 0.025)
+    return Crease(_NASOLABIAL, depth, 0.035)
 
 
 #: The expressions the simulator can plant (names from mimicry.names.EXPRESSIONS): their movement
@@ -68,7 +71,7 @@ def _nasolabial(depth: float) -> Crease:
 #: ``expression_basis`` (their amplitudes depend on the face).
 SPECS: dict[str, tuple[Bump | Crease, ...]] = {
     # AU12: corners up and out obliquely, infraorbital triangle up, nasolabial furrow deepened
-    "smile": (Bump((61, 291), 0.16, out=0.10, up=0.14), Bump((205, 425), 0.2, up=0.03), _nasolabial(0.3)),
+    "smile": (Bump((61, 291), 0.16, out=0.10, up=0.14), Bump((205, 425), 0.2, up=0.03), _nasolabial(0.25)),
     # AU6: cheeks up, lower lids pushed up (eye narrowed from below), crow's feet, infraorbital furrow
     "cheek_raise": (Bump((118, 347), 0.25, up=0.07), Bump((145, 374), 0.1, up=0.03, mask="under_eyes"),
                     Crease(((33, 263, 0.05, 0.04), (33, 263, 0.16, 0.09)), 0.25),
@@ -77,33 +80,33 @@ SPECS: dict[str, tuple[Bump | Crease, ...]] = {
                     Crease(((133, 362, 0.0, -0.1), (145, 374, 0.0, -0.12), (33, 263, -0.02, -0.12)), 0.2, 0.025)),
     # AU4: brows (inner parts most) down and together, upper lid pushed down, vertical furrows between
     # the brows, a horizontal wrinkle at the root of the nose, the eye cover fold shadowed
-    "brow_furrow": (Bump((55, 285), 0.14, out=-0.08, up=-0.12), Bump((107, 336), 0.14, out=-0.07, up=-0.10),
+    "brow_furrow": (Bump((55, 285), 0.14, out=-0.10, up=-0.15), Bump((107, 336), 0.14, out=-0.09, up=-0.13),
                     Bump((105, 334), 0.2, up=-0.05), Bump((159, 386), 0.1, up=-0.025, mask="lids"),
-                    Crease(((55, 285, -0.12, 0.12), (55, 285, -0.13, -0.04)), 0.35, 0.018),
+                    Crease(((55, 285, -0.12, 0.12), (55, 285, -0.13, -0.04)), 0.3, 0.025),
                     Crease(((168, 168, 0.0, 0.1), (168, 168, 0.07, 0.1)), 0.2),
-                    Crease(((133, 362, 0.0, 0.12), (159, 386, 0.0, 0.1), (33, 263, 0.0, 0.1)), 0.15, 0.04)),
+                    Crease(((133, 362, 0.0, 0.12), (159, 386, 0.0, 0.1), (33, 263, 0.0, 0.1)), 0.2, 0.04)),
     # AU1: inner brows up (the brows slant), horizontal wrinkles across the centre of the forehead
     "inner_brow_raise": (Bump((55, 285), 0.15, up=0.07), Bump((107, 336), 0.15, up=0.05),
-                         Crease(((107, 336, -0.24, 0.2), (107, 336, 0.05, 0.2)), 0.2),
-                         Crease(((107, 336, -0.24, 0.34), (107, 336, 0.0, 0.34)), 0.2)),
+                         Crease(((107, 336, -0.24, 0.12), (107, 336, 0.05, 0.12)), 0.15, 0.025),
+                         Crease(((107, 336, -0.24, 0.24), (107, 336, 0.0, 0.24)), 0.15, 0.025)),
     # AU2: outer brows up (arched), the eye cover fold stretched, wrinkles above the outer brows
     "brow_raise": (Bump((105, 334), 0.25, up=0.10), Bump((70, 300), 0.2, up=0.05),
-                   Crease(((105, 334, -0.1, 0.2), (105, 334, 0.25, 0.18)), 0.18),
-                   Crease(((105, 334, -0.05, 0.33), (105, 334, 0.2, 0.31)), 0.18)),
+                   Crease(((105, 334, -0.1, 0.12), (105, 334, 0.25, 0.1)), 0.15, 0.025),
+                   Crease(((105, 334, -0.05, 0.24), (105, 334, 0.2, 0.22)), 0.15, 0.025)),
     # AU5: upper lids up, the white of the eye above the iris shows
     "eye_widen": (Bump((159, 386), 0.12, up=0.07, mask="lids"),
                   Crease(((161, 388, 0.0, -0.015), (159, 386, 0.0, -0.015), (157, 384, 0.0, -0.015)), -0.5, 0.012)),
     # AU15: corners down, the lower lip stretched sideways, bulges and a fold below the corners
-    "lip_corner_depressor": (Bump((61, 291), 0.12, out=0.02, up=-0.09),
+    "lip_corner_depressor": (Bump((61, 291), 0.12, out=0.05, up=-0.09),
                              Crease(((61, 291, 0.03, -0.03), (61, 291, 0.06, -0.17)), 0.22, 0.02),
                              Crease(((61, 291, -0.02, -0.06), (61, 291, 0.0, -0.15)), -0.12, 0.025)),
     # AU20: corners pulled sideways (a little down), lips elongated, flattened and thinned, skin beyond
     # the corners stretched with short wrinkles
-    "lip_stretch": (Bump((61, 291), 0.18, out=0.12, up=-0.02), Bump((0,), 0.15, up=-0.02, mask="upper"),
-                    Bump((17,), 0.15, up=0.03, mask="lower"),
+    "lip_stretch": (Bump((61, 291), 0.18, out=0.15, up=-0.02), Bump((0,), 0.15, up=-0.03, mask="upper"),
+                    Bump((17,), 0.15, up=0.04, mask="lower"),
                     Crease(((61, 291, 0.1, 0.04), (61, 291, 0.11, -0.05)), 0.15)),
     # AU25: lips part, the jaw stays (the inside of the mouth is painted by render.draw_mouth)
-    "mouth_open": (Bump((14, 17), 0.2, up=-0.08, mask="lower"), Bump((13, 0), 0.2, up=0.02, mask="upper")),
+    "mouth_open": (Bump((14, 17), 0.12, up=-0.10, mask="lower"), Bump((13, 0), 0.2, up=0.02, mask="upper")),
     # AU9: nostril wings and infraorbital triangle up, inner brows down, upper lip up, lower lids pushed
     # up, wrinkles across the bridge and sides of the nose, nasolabial furrow deepened
     "nose_wrinkle": (Bump((129, 358), 0.12, up=0.07), Bump((55, 285), 0.12, up=-0.05),
@@ -113,7 +116,7 @@ SPECS: dict[str, tuple[Bump | Crease, ...]] = {
     # AU10: upper lip up (its outer parts most: an angular upper lip), nostril wings widened and up,
     # upper part of the nasolabial furrow deepened (upper teeth show where the lips part: draw_mouth)
     "upper_lip_raise": (Bump((0,), 0.22, up=0.07, mask="upper"), Bump((39, 269), 0.1, up=0.03, mask="upper"),
-                        Bump((129, 358), 0.1, out=0.02, up=0.03), _nasolabial(0.3)),
+                        Bump((129, 358), 0.1, out=0.02, up=0.03), _nasolabial(0.25)),
 }
 #: Jaw drop: everything below the mouth line moves down by this many IOD (less towards the ears).
 JAW_DROP_IOD = 0.25
@@ -156,6 +159,19 @@ def _bump_field(local: np.ndarray, bump: Bump, masks: dict) -> np.ndarray:
     return field * (masks[bump.mask][:, None] if bump.mask else 1.0)
 
 
+def _closure_field(local: np.ndarray, lids: np.ndarray, sigma: float = 0.08) -> np.ndarray:
+    """Eye closure (IOD, (n, 2)): each upper-lid point comes down by EYE_CLOSURE_FRACTION of its gap to the
+    lower lid below it (gaps interpolated along the eye), the lid skin above it following with a Gaussian
+    falloff of ``sigma`` IOD from the lid margin; nothing below the eyes' centre line moves."""
+    down = np.zeros(len(local))
+    for pairs in _LID_PAIRS:
+        upper, lower = local[[u for u, _ in pairs]], local[[w for _, w in pairs]]
+        gap = np.interp(local[:, 0], upper[:, 0], lower[:, 1] - upper[:, 1])
+        distance = np.linalg.norm(local[:, None] - upper[None], axis=2).min(axis=1)
+        down += gap * np.exp(-0.5 * (distance / sigma) ** 2)
+    return np.outer(down * lids * EYE_CLOSURE_FRACTION, [0, 1])
+
+
 def expression_basis(mesh: np.ndarray) -> dict[str, np.ndarray]:
     """Displacement of every landmark at intensity 1, {expression: (n, 2) pixels}, for a neutral mesh (n >= 478)."""
     origin, rotation, iod = face_frame(mesh)
@@ -165,10 +181,7 @@ def expression_basis(mesh: np.ndarray) -> dict[str, np.ndarray]:
               for name, parts in SPECS.items()}
     lateral = np.clip(1 - (local[:, 0] / 0.95) ** 2, 0, 1)
     fields["jaw_drop"] = np.outer(masks["lower"] * lateral * JAW_DROP_IOD, [0, 1])
-    gaps = local[list(_LOWER_LIDS), 1] - local[list(_UPPER_LIDS), 1]
-    lids = (Bump((_UPPER_LIDS[0],), 0.1, up=-gaps[0] * EYE_CLOSURE_FRACTION, mask="lids"),
-            Bump((_UPPER_LIDS[1],), 0.1, up=-gaps[1] * EYE_CLOSURE_FRACTION, mask="lids"))
-    fields["eye_closure"] = sum(_bump_field(local, b, masks) for b in lids)
+    fields["eye_closure"] = _closure_field(local, masks["lids"])
     return {name: fields[name] @ rotation * iod for name in SIMULATED}
 
 

@@ -20,7 +20,7 @@ from scipy import sparse
 from scipy.spatial import Delaunay
 
 from mimicry.io import atomic_path
-from mimicry.simulate.expressions import SIMULATED, expression_basis, face_frame
+from mimicry.simulate.expressions import SIMULATED, expression_basis, expression_shading, face_frame
 from mimicry.simulate.face import N_MESH, SourceFace
 
 #: Mouth and eye landmarks used to place the hand, the glasses and the inside of an open mouth.
@@ -58,14 +58,17 @@ class Warper:
         self.nodes = _grid(x0, x1, y0, y1, coarse)
         self.interpolate = _barycentric_matrix(Delaunay(np.vstack([points, anchors])), self.nodes.reshape(-1, 2))
 
-    def warp(self, displacement: np.ndarray, iterations: int = 4, max_step: float = 3.0) -> np.ndarray:
-        """The image with landmark i moved by ``displacement[i]`` (pixels, (>= 468, 2)); anchors stay put.
+    def warp(self, displacement: np.ndarray, image: np.ndarray | None = None, iterations: int = 4,
+             max_step: float = 3.0) -> np.ndarray:
+        """``image`` (default: the source image; same size, same face) with landmark i moved by
+        ``displacement[i]`` (pixels, (>= 468, 2)); anchors stay put.
 
         Newton steps are clipped to ``max_step`` pixels; where the lips part there is no source point
         (the mouth's inside is painted by :func:`draw_mouth`).
         """
+        image = self.image if image is None else image
         if np.abs(displacement[:N_MESH]).max() < 0.01:
-            return self.image.copy()
+            return image.copy()
         moves = np.vstack([displacement[:N_MESH], np.zeros((self.n_anchors, 2))])
         field = (self.interpolate @ moves).astype(np.float32).reshape(self.nodes.shape)
         # slopes per pixel: d(dx)/dy, d(dx)/dx, d(dy)/dy, d(dy)/dx
@@ -83,8 +86,8 @@ class Warper:
             q = q - np.clip(step, -max_step, max_step)
         shape = self.grid.shape[1::-1]
         source = self.grid + cv2.resize(q - self.nodes, shape, interpolation=cv2.INTER_LINEAR)
-        out = self.image.copy()
-        out[self.box] = cv2.remap(self.image, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+        out = image.copy()
+        out[self.box] = cv2.remap(image, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
         return out
 
 
@@ -198,26 +201,76 @@ def _pt(xy: np.ndarray) -> tuple[int, int]:
     return int(round(xy[0])), int(round(xy[1]))
 
 
+#: Teeth seen between parted lips: (height as a fraction of the lip gap, largest height in IOD, width as a
+#: fraction of the mouth's), upper then lower incisors; colours RGB of the cavity and the teeth.
+_TEETH = ((0.35, 0.12, 0.75), (0.15, 0.06, 0.6))
+_CAVITY_RGB, _TEETH_RGB = (35, 12, 15), (185, 175, 165)
+
+
 def draw_mouth(frame: np.ndarray, mesh: np.ndarray, neutral: np.ndarray) -> None:
-    """Paint the inside of the mouth (dark, upper teeth showing) where the lips have parted, in place.
+    """Paint the inside of the mouth where the lips have parted, in place: a dark cavity, the upper
+    incisors below the upper lip and, further open, the lower ones above the lower lip (``_TEETH``).
 
     ``mesh``: the warped landmarks; ``neutral``: the source's, whose own lip gap is left as photographed.
     """
     opening = (mesh[14, 1] - mesh[13, 1]) - (neutral[14, 1] - neutral[13, 1])
     if opening < 0.5:
         return
+    iod = face_frame(neutral)[2]
     lips = mesh[_INNER_LIPS]
     x0, y0 = np.maximum(np.floor(lips.min(0)).astype(int) - 2, 0)
     x1, y1 = np.ceil(lips.max(0)).astype(int) + 3
     roi = frame[y0:y1, x0:x1]
-    upper = lips[:11]
-    cavity, teeth = np.zeros(roi.shape[:2], np.uint8), np.zeros(roi.shape[:2], np.uint8)
-    for mask, polygon in ((cavity, lips), (teeth, np.vstack([upper, upper[::-1] + [0, 0.3 * opening]]))):
+    centre = lips.mean(0)
+    polygons = [lips]
+    upper, lower = lips[:11], lips[[10, *range(11, 20), 0]]  # each from corner to corner
+    for edge, (fraction, most, width), sign in ((upper, _TEETH[0], 1), (lower, _TEETH[1], -1)):
+        edge = centre + (edge - centre) * [width, 1]
+        arch = np.sin(np.linspace(0, np.pi, len(edge)))[::-1, None]  # no height at the corners
+        polygons.append(np.vstack([edge, edge[::-1] + arch * [0, sign * min(fraction * opening, most * iod)]]))
+    masks = []
+    for polygon in polygons:
+        mask = np.zeros(roi.shape[:2], np.uint8)
         cv2.fillPoly(mask, [np.round((polygon - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+        masks.append(mask)
     alpha = min(1.0, opening / 2) / 255.0
-    for mask, colour in ((cavity, (60, 25, 28)), (np.minimum(teeth, cavity), (190, 180, 170))):
+    for mask, colour in ((masks[0], _CAVITY_RGB), *((np.minimum(m, masks[0]), _TEETH_RGB) for m in masks[1:])):
         a = mask[..., None] * alpha
         roi[:] = (roi * (1 - a) + np.array(colour) * a).astype(np.uint8)
+
+
+#: Eye openings (contour landmarks: outer corner, upper lid to the inner corner, lower lid back), per eye.
+_EYE_OPENINGS = ((33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7),
+                 (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249))
+#: Closed-lid paint: opacity rises from 0 at this eye closure (0-1) to 1 at full closure.
+LID_PAINT_FROM = 0.7
+
+
+def draw_lids(frame: np.ndarray, mesh: np.ndarray, closure: float) -> None:
+    """Paint what is left of each eye opening as closed-lid skin with a dark lash line, in place.
+
+    ``mesh``: the warped landmarks; ``closure``: the eye closure intensity (0-1); nothing below
+    LID_PAINT_FROM. The lid colour is the warped frame's skin just above the upper lid (0.08 IOD).
+    """
+    opacity = float(np.clip((closure - LID_PAINT_FROM) / (1 - LID_PAINT_FROM), 0, 1))
+    if opacity == 0:
+        return
+    origin, rotation, iod = face_frame(mesh)
+    for contour in _EYE_OPENINGS:
+        eye = mesh[list(contour)]
+        x, y = _pt(mesh[contour[4]] - rotation[1] * iod * 0.08)
+        lid = np.median(frame[y - 1 : y + 2, x - 2 : x + 3].reshape(-1, 3), axis=0)
+        mask = np.zeros(frame.shape[:2], np.uint8)
+        points = [np.round(eye * 16).astype(np.int32)]
+        cv2.fillPoly(mask, points, 255, cv2.LINE_AA, shift=4)
+        cv2.polylines(mask, points, True, 255, 2, cv2.LINE_AA, shift=4)
+        a = mask[..., None] * (opacity / 255.0)
+        frame[:] = (frame * (1 - a) + lid * a).astype(np.uint8)
+        lashes = np.round(eye[[0, 15, 14, 13, 12, 11, 10, 9, 8]] * 16).astype(np.int32)
+        lash = np.zeros_like(mask)
+        cv2.polylines(lash, [lashes], False, 255, 1, cv2.LINE_AA, shift=4)
+        a = lash[..., None] * (0.6 * opacity / 255.0)
+        frame[:] = (frame * (1 - a) + np.array((40, 30, 30)) * a).astype(np.uint8)
 
 
 def draw_glasses(frame: np.ndarray, mesh: np.ndarray) -> None:
@@ -273,10 +326,12 @@ def video_writer(path: str | Path, fps: float, width: int, height: int):
 
 
 class FaceRenderer:
-    """The source face making expressions: the warp, then the open mouth's inside.
+    """The source face making expressions: wrinkles and furrows shaded on the skin, the warp, then the
+    open mouth's inside.
 
     ``render(intensities)`` takes one intensity (0-1.5, 0 = neutral) per expression of ``SIMULATED``, in that
-    order, and returns the RGB frame and the moved landmarks ((478, 2) pixels; the pupils stay).
+    order, and returns the RGB frame and the moved landmarks ((478, 2) pixels; the pupils stay). All
+    intensities 0 give the source image exactly.
     """
 
     def __init__(self, face: SourceFace):
@@ -284,13 +339,29 @@ class FaceRenderer:
         self.warper = Warper(face.image, face.mesh)
         basis = expression_basis(face.mesh)
         self.fields = np.stack([basis[name] for name in SIMULATED]).reshape(len(SIMULATED), -1)
+        shading = expression_shading(face.mesh, face.image.shape[:2])
+        self.shaded = [(SIMULATED.index(name), m[self.warper.box]) for name, m in shading.items()]
+
+    def shade(self, intensities: np.ndarray) -> np.ndarray:
+        """The source image with the wrinkles and furrows of ``intensities`` (darkening > 0 towards black,
+        lightening < 0 towards white, summed over expressions)."""
+        active = [(intensities[i], m) for i, m in self.shaded if intensities[i] != 0]
+        if not active:
+            return self.face.image
+        total = sum(a * m for a, m in active)[..., None]
+        box = self.face.image[self.warper.box].astype(np.float32)
+        image = self.face.image.copy()
+        image[self.warper.box] = np.clip(np.where(total > 0, box * (1 - total), box - (255 - box) * total), 0, 255)
+        return image
 
     def render(self, intensities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        displacement = (np.asarray(intensities, float) @ self.fields).reshape(-1, 2)
-        frame = self.warper.warp(displacement)
+        intensities = np.asarray(intensities, float)
+        displacement = (intensities @ self.fields).reshape(-1, 2)
+        frame = self.warper.warp(displacement, self.shade(intensities))
         mesh = self.face.mesh.copy()
         mesh[:N_MESH] += displacement[:N_MESH]
         draw_mouth(frame, mesh, self.face.mesh)
+        draw_lids(frame, mesh, intensities[SIMULATED.index("eye_closure")])
         return frame, mesh
 
 
