@@ -98,3 +98,36 @@ def face_models() -> Path:
         if not (dest / name).is_file():
             build(dest / name)
     return dest
+
+
+def transform_image(image, angle: float = 0.0, scale: float = 1.0, shift=(0, 0)):
+    """Rotate (degrees, counter-clockwise) and scale about the centre, then shift (pixels, x right, y down).
+
+    The image is first padded by half its size on every side (border replicated), so the face stays in
+    view; the output is the padded size times ``scale``.
+    """
+    import cv2
+    import numpy as np
+
+    h, w = image.shape[:2]
+    canvas = cv2.copyMakeBorder(image, h // 2, h // 2, w // 2, w // 2, cv2.BORDER_REPLICATE)
+    ch, cw = canvas.shape[:2]
+    matrix = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, scale)
+    out_size = (int(cw * scale), int(ch * scale))
+    matrix[:, 2] += np.add(shift, ((out_size[0] - cw) / 2, (out_size[1] - ch) / 2))
+    return cv2.warpAffine(canvas, matrix, out_size, flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+def read_video(path, max_frames=None):
+    """The RGB frames of a video file, decoded with OpenCV (at most ``max_frames``)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while max_frames is None or len(frames) < max_frames:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return frames

@@ -205,3 +205,45 @@ def test_expression_tracks_follow_the_events():
 def test_every_stimulus_emotion_is_known_to_the_default_config(demo):
     assert set(demo["reactions"]["congruent"]) == set(STIMULUS_EMOTIONS) - {"neutral"}
     plan.check_reactions(demo["reactions"], demo["protocol"]["stimulus_ms"])
+
+
+def _one(expression, intensity=1.0):
+    """Intensities (len(SIMULATED),) of one expression alone."""
+    return intensity * np.eye(len(SIMULATED))[SIMULATED.index(expression)]
+
+
+def _luma(image, centre, radius):
+    """Mean grey level (0-255) of a square of half-side ``radius`` pixels around ``centre`` (x, y)."""
+    x, y = np.round(centre).astype(int)
+    return image[y - radius : y + radius + 1, x - radius : x + radius + 1].mean()
+
+
+def test_neutral_render_is_the_photograph(face):
+    frame, mesh = render.FaceRenderer(face).render(np.zeros(len(SIMULATED)))
+    assert np.array_equal(frame, face.image) and np.array_equal(mesh, face.mesh)
+
+
+def test_jaw_drop_opens_a_dark_cavity_with_teeth(face):
+    frame, mesh = render.FaceRenderer(face).render(_one("jaw_drop"))
+    lips = (mesh[13] + mesh[14]) / 2
+    assert _luma(frame, lips, 1) < 0.5 * _luma(face.image, face.mesh[0], 1)  # darker than the lips: a cavity
+    upper_teeth = mesh[13] + [0, 2]
+    assert _luma(frame, upper_teeth, 0) > 150  # incisors under the upper lip
+
+
+def test_brow_furrow_darkens_the_glabella(face):
+    """Vertical furrows between the brows, on the skin before the warp, linear in intensity."""
+    renderer = render.FaceRenderer(face)
+    half = renderer.shade(_one("brow_furrow", 0.5)).astype(float).mean(2) - face.image.mean(2)
+    full = renderer.shade(_one("brow_furrow")).astype(float).mean(2) - face.image.mean(2)
+    x, y = np.round((face.mesh[55] + face.mesh[285]) / 2).astype(int)
+    assert full[y - 8 : y + 3, x - 6 : x + 7].min() < -25  # furrows between the inner brow ends
+    assert full[y + 40 :].min() == 0  # nothing below the eyes
+    assert np.abs(half - full / 2).max() <= 1.5  # shading is linear in intensity
+
+
+def test_eye_closure_covers_the_irises(face):
+    frame, mesh = render.FaceRenderer(face).render(_one("eye_closure"))
+    for iris, upper, lower in ((468, 159, 145), (473, 386, 374)):
+        assert abs(mesh[upper, 1] - mesh[lower, 1]) < 0.5  # the lids meet
+        assert _luma(frame, face.mesh[iris], 1) > _luma(face.image, face.mesh[iris], 1) + 40  # lid skin, not iris
