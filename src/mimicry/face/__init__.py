@@ -13,4 +13,7 @@ BLENDSHAPE_FILE = "blendshape_net.pt"
 CANONICAL_FILE = "canonical_face.npy"
 EMOTION_FILE = "emotion_net.pt"
 AU_HEAD_FILE = "au_head.pt"
+#: Version of the AU head's default mapping (au_head.MAPPING): change it whenever MAPPING, FEATURES or
+#: WEAK_GAIN change, so that the rule train_au_head rebuilds the head.
+MAPPING_VERSION = "2"
 MODEL_FILE_NAMES = (LANDMARKER_FILE, BLENDSHAPE_FILE, CANONICAL_FILE, EMOTION_FILE, AU_HEAD_FILE)

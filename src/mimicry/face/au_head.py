@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from mimicry.face import MAPPING_VERSION
 from mimicry.face.blendshape_net import BLENDSHAPES
 from mimicry.names import EXPRESSIONS
 
@@ -49,7 +50,7 @@ WEAK_GAIN = {"eye_wide": 15.0, "mouth_dimple": 8.0, "mouth_frown": 6.0}
 MAPPING = {
     "inner_brow_raise": {"brow_inner_up": 1.0},                    # AU1; browInnerUp: inner brows up
     "brow_raise": {"brow_outer_up": 1.0},                          # AU2; browOuterUp: outer brows up
-    "brow_furrow": {"brow_down": 1.0},                             # AU4; browDown: brows down
+    "brow_furrow": {"brow_down": 1.0, "sneer_conjunction": -1.0},  # AU4; browDown: brows down (less AU9)
     "eye_widen": {"eye_wide": WEAK_GAIN["eye_wide"]},              # AU5; eyeWide: eyelids widened
     # AU6 raises the cheeks and narrows the eyes from below; eyeSquint ("contraction of the face around
     # the eye") mixes AU6 and AU7. With lifted mouth corners (AU12, the Duchenne smile) the narrowing is
@@ -58,8 +59,10 @@ MAPPING = {
     "lid_tighten": {"eye_squint": 1.0, "squint_with_smile": -1.0},  # AU7: the squint not explained by AU6
     # AU9 wrinkles the nose, lowers the inner brows and raises the upper lip at once; noseSneer (dead in
     # this model) is kept, and the conjunction of brow lowering and upper-lip raising stands for the rest.
+    # As with AU6/AU7, the part of brow lowering and upper-lip raising that AU9 explains is not scored again
+    # as AU4 or AU10 (FACS codes AU9's own appearance changes as AU9 only).
     "nose_wrinkle": {"sneer_conjunction": 1.0, "nose_sneer": 1.0},
-    "upper_lip_raise": {"mouth_upper_up": 1.0},                    # AU10; mouthUpperUp: upper lip up
+    "upper_lip_raise": {"mouth_upper_up": 1.0, "sneer_conjunction": -1.0},  # AU10; mouthUpperUp: upper lip up
     "smile": {"mouth_smile": 1.0},                                 # AU12; mouthSmile: corners up
     "smirk": {"smile_asymmetry": 1.0},                             # unilateral AU12
     "dimpler": {"mouth_dimple": WEAK_GAIN["mouth_dimple"]},        # AU14; mouthDimple: corners back
@@ -76,8 +79,6 @@ MAPPING = {
     "eye_closure": {"eye_blink": 1.0},                             # AU43; eyeBlink: eyelids closed
 }
 assert set(MAPPING) == set(EXPRESSIONS) and all(set(m) <= set(FEATURES) for m in MAPPING.values())
-#: Version of the default head (change it whenever MAPPING, FEATURES or WEAK_GAIN change).
-MAPPING_VERSION = "1"
 
 
 def features(blendshapes: np.ndarray) -> np.ndarray:
@@ -179,6 +180,10 @@ def load(path, device: str = "cpu") -> AUHead:
     blob = torch.load(path, map_location=device, weights_only=True)
     if blob.get("features") != list(FEATURES) or blob.get("expressions") != list(EXPRESSIONS):
         raise ValueError(f"{path}: AU head built for other features/expressions; rebuild it (snakemake models)")
+    version = blob.get("version", "")
+    if version.startswith("mapping-") and version != f"mapping-{MAPPING_VERSION}":
+        raise ValueError(f"{path}: built from mapping {version}, this code has mapping-{MAPPING_VERSION}; "
+                         "rebuild it (snakemake models)")
     head = AUHead()
     head.load_state_dict(blob["state_dict"])
     return head.to(device).eval()
