@@ -98,6 +98,8 @@ def test_baseline_modes_subtract_their_median(mode, base):
     assert row["mean"] == pytest.approx((2210 + 25 * 85) / 75 - base)
     assert row["peak_latency_ms"] == pytest.approx(2000.0)
     assert row["baseline"] == mode
+    # pre_median: the pre-stimulus blank's median (10 in smile_study) in the same baseline's units
+    assert row["pre_median"] == pytest.approx(10.0 - base)
 
 
 def test_pre_blank_median_stays_out_of_the_previous_face():

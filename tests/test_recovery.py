@@ -29,13 +29,13 @@ def planted():
     return plan.plan_study(participants, stimuli, latent, {**demo, "seed": 5}, cohort.recording_ms(protocol))
 
 
-def measured(events, max_of_peak, latency_offset=lambda e: 0.0, window="full"):
-    """A long reaction table for the planted reactions: max = max_of_peak(peak), latency planted + offset,
-    plus an unrelated reaction and window that must be ignored."""
+def measured(events, max_of_peak, latency_offset=lambda e: 0.0, window="full", pre_level=3.0):
+    """A long reaction table for the planted reactions: max = pre_level + max_of_peak(peak), latency planted
+    + offset, pre-stimulus median pre_level, plus an unrelated reaction and window that must be ignored."""
     planted = events[events["event"] == "reaction"]
     rows = pd.DataFrame({
         "participant_id": planted["participant_id"], "stimulus": planted["stimulus"], "reaction": planted["reaction"],
-        "window": window, "max": max_of_peak(planted["peak"].to_numpy()),
+        "window": window, "max": pre_level + max_of_peak(planted["peak"].to_numpy()), "pre_median": pre_level,
         "peak_latency_ms": planted["peak_latency_ms"].to_numpy() + latency_offset(planted),
     })
     noise = rows.assign(reaction="lip_suck", max=99.0, peak_latency_ms=0.0).drop_duplicates(["participant_id", "stimulus"])
@@ -45,7 +45,7 @@ def measured(events, max_of_peak, latency_offset=lambda e: 0.0, window="full"):
 
 def test_magnitudes_are_the_mean_recovered_max_of_the_planted_reactions(planted):
     truth, events = planted
-    matched = recovery.matched_events(events, measured(events, lambda p: 10 + 40 * p), "full")
+    matched = recovery.matched_events(events, measured(events, lambda p: 10 + 40 * p, pre_level=0.0), "full")
     assert len(matched) == (events["event"] == "reaction").sum()
     people = recovery.congruent_magnitudes(matched)
     expected = events[events["event"] == "reaction"].groupby("participant_id")["peak"].mean()
@@ -117,13 +117,17 @@ def test_latency_errors_against_numpy(planted):
 
 
 def test_a_flat_recovered_trace_is_a_miss_not_a_latency(planted):
-    """Recovered max 0 (a trace flat at the scorer's floor: its "peak" is the first frame) for most smiles."""
+    """A max less than SEEN_POINTS above the pre-stimulus level (a flat trace: its "peak" is noise, here the
+    first frame) for most smiles."""
     _, events = planted
-    matched = recovery.matched_events(events, measured(events, lambda p: 40 * p), "full")
+    reactions = measured(events, lambda p: 40 * p)
+    smile_rows = reactions.index[(reactions["reaction"] == "smile") & (reactions["window"] == "full")]
+    flat = smile_rows[: int(0.6 * len(smile_rows))]
+    reactions.loc[flat, ["max", "peak_latency_ms"]] = [3.0 + recovery.SEEN_POINTS - 0.5, 0.0]
+    matched = recovery.matched_events(events, reactions, "full")
     smiles = matched.index[(matched["reaction"] == "smile") & (matched["peak"] >= 0.3)]
-    unseen = smiles[: int(0.6 * len(smiles))]
-    matched.loc[unseen, ["recovered_max", "recovered_latency_ms"]] = [0.0, 0.0]
-    matched["latency_error_ms"] = matched["recovered_latency_ms"] - matched["peak_latency_ms"]
+    unseen = smiles[~matched.loc[smiles, "seen"].to_numpy()]
+    assert 0.5 < len(unseen) / len(smiles) < 0.7
     rows = {r["check"]: r for r in recovery.latency_checks(matched, tolerance_ms=500, min_peak=0.3)}
     smile = rows["peak_latency_smile"]
     seen = matched.loc[smiles.difference(unseen)]
@@ -131,6 +135,19 @@ def test_a_flat_recovered_trace_is_a_miss_not_a_latency(planted):
     assert smile["recovered"] == pytest.approx(np.median(seen["recovered_latency_ms"]))
     assert f"{len(seen)} of {len(smiles)} planted reactions" in smile["note"] and "of the seen 0 ms" in smile["note"]
     assert rows["peak_latency_cheek_raise"]["passed"] is True
+    checks = {r["check"]: r for r in recovery.seen_checks(matched, min_peak=0.3)}
+    assert checks["seen_smile"]["recovered"] == len(smiles) - len(unseen) and checks["seen_smile"]["passed"] is False
+    assert checks["seen_cheek_raise"]["recovered"] == checks["seen_cheek_raise"]["planted"]
+    assert checks["seen_cheek_raise"]["passed"] is True
+
+
+def test_seen_means_at_least_ten_points_above_the_pre_stimulus_level(planted):
+    """Strict detection: 10 points above the pre-stimulus median is seen, 9.9 is not, whatever the
+    absolute level (a high resting level alone is never a reaction)."""
+    _, events = planted
+    for rise, expected in ((10.0, True), (9.9, False)):
+        reactions = measured(events, lambda p: np.full(len(p), rise), pre_level=55.0)
+        assert (recovery.matched_events(events, reactions, "full")["seen"] == expected).all()
 
 
 def test_quality_confusion_counts(planted):

@@ -42,6 +42,7 @@ REACTION_SCHEMA = pa.schema(
         ("max", pa.float64()),
         ("mean", pa.float64()),
         ("peak_latency_ms", pa.float64()),
+        ("pre_median", pa.float64()),
         ("n_frames", pa.int64()),
         ("coverage", pa.float64()),
     ]
@@ -285,13 +286,16 @@ def window_span(window: dict, duration_ms: float) -> tuple[float, float]:
 
 def reaction_features(
     table: pd.DataFrame, stimuli: pd.DataFrame, base: pd.DataFrame, windows: list[dict], min_coverage: float,
-    interval_ms: float, baseline: str,
+    interval_ms: float, baseline: str, pre: pd.DataFrame,
 ) -> pd.DataFrame:
     """Per stimulus x reaction x window: max, mean and peak latency of the baseline-corrected reaction.
 
     ``table`` from epochs(), ``base`` from baselines(), ``windows`` a list of {name, start_ms, end_ms
-    (optional)} in ms since onset, clipped to the presentation. Statistics use the window's face frames
-    (``n_frames`` of them); ``peak_latency_ms`` is the time since onset of the first frame at the max.
+    (optional)} in ms since onset, clipped to the presentation, ``pre`` the pre-stimulus medians (baselines()
+    in mode pre_blank_median). Statistics use the window's face frames (``n_frames`` of them);
+    ``peak_latency_ms`` is the time since onset of the first frame at the max; ``pre_median`` is the
+    reaction's median in the stimulus's pre-stimulus blank, corrected by the same baseline (so a reaction
+    rose above its pre-stimulus level by ``max - pre_median`` points).
     ``coverage`` is the fraction of the window's frames with a face (see coverage()); below
     ``min_coverage`` max, mean and peak latency are NaN, never statistics of whatever frames remain.
     Returns a long DataFrame with the columns of REACTION_SCHEMA.
@@ -305,7 +309,8 @@ def reaction_features(
             inside = frames[(frames["time_ms"] >= start) & (frames["time_ms"] < end)]
             face = inside["face"].to_numpy(bool)
             cover = coverage(face, max(end - start, 0.0), interval_ms)
-            values = inside.loc[face, list(REACTIONS)].to_numpy(float) - base.loc[stim.stimulus].to_numpy(float)
+            offset = base.loc[stim.stimulus].to_numpy(float)
+            values = inside.loc[face, list(REACTIONS)].to_numpy(float) - offset
             stats = _window_stats(values, inside["time_ms"].to_numpy(float)[face])
             if cover < min_coverage:
                 stats[:] = np.nan
@@ -316,6 +321,7 @@ def reaction_features(
                         "stimulus_emotion": stim.stimulus_emotion, "identity": stim.identity, "block": stim.block,
                         "reaction": REACTIONS, "window": window["name"], "baseline": baseline,
                         "max": stats[0], "mean": stats[1], "peak_latency_ms": stats[2],
+                        "pre_median": pre.loc[stim.stimulus].to_numpy(float) - offset,
                         "n_frames": int(face.sum()), "coverage": cover,
                     }
                 )
@@ -365,8 +371,9 @@ def participant_reactions(
     table = epochs(frames, bounds)
     interval = frame_interval_ms(frames["time_ms"])
     base = baselines(table, bounds, stimuli, baseline, min_coverage, interval)
+    pre = baselines(table, bounds, stimuli, "pre_blank_median", min_coverage, interval)
     return (
-        reaction_features(table, stimuli, base, windows, min_coverage, interval, baseline),
+        reaction_features(table, stimuli, base, windows, min_coverage, interval, baseline, pre),
         timecourses(table, stimuli, base, timecourse_reactions, bin_ms, baseline),
     )
 

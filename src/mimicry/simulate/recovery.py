@@ -32,6 +32,8 @@ RECOVERY_COLUMNS = ("check", "planted", "recovered", "ci_low", "ci_high", "n", "
 CALIBRATION_COLUMNS = ("parameter", "value", "n", "note")
 #: The participant groups of the quality checks: no planted problem, then each planted problem.
 GROUPS = ("none", *PROBLEMS)
+#: A planted reaction is *seen* when its recovered max exceeds its pre-stimulus level by this many points (0-100).
+SEEN_POINTS = 10.0
 
 
 def matched_events(events: pd.DataFrame, reactions: pd.DataFrame, window: str) -> pd.DataFrame:
@@ -44,12 +46,13 @@ def matched_events(events: pd.DataFrame, reactions: pd.DataFrame, window: str) -
 
     Returns one row per planted reaction: participant_id, stimulus, reaction, gain, peak (planted),
     peak_latency_ms (planted, ms since onset), recovered_max (0-100, NaN where the coverage rule
-    removed it), recovered_latency_ms, latency_error_ms (recovered - planted).
+    removed it), recovered_pre (the reaction's pre-stimulus median, same units), recovered_latency_ms,
+    latency_error_ms (recovered - planted), seen (recovered_max - recovered_pre >= SEEN_POINTS).
     """
     planted = events.loc[events["event"] == "reaction", ["participant_id", "stimulus", "reaction", "gain", "peak",
                                                          "peak_latency_ms"]]
     measured = reactions.loc[reactions["window"] == window, ["participant_id", "stimulus", "reaction", "max",
-                                                            "peak_latency_ms"]]
+                                                            "pre_median", "peak_latency_ms"]]
     planted = planted[planted["participant_id"].isin(measured["participant_id"])]
     table = planted.merge(measured, on=["participant_id", "stimulus", "reaction"], how="left", suffixes=("", "_rec"),
                           validate="1:1", indicator=True)
@@ -58,8 +61,10 @@ def matched_events(events: pd.DataFrame, reactions: pd.DataFrame, window: str) -
         first = lost.iloc[0]
         raise ValueError(f"participant {first.participant_id}, stimulus {first.stimulus}: no measured {first.reaction} "
                          f"in window {window!r} for a planted reaction ({len(lost)} planted reactions unmatched)")
-    table = table.drop(columns="_merge").rename(columns={"max": "recovered_max", "peak_latency_ms_rec": "recovered_latency_ms"})
+    table = table.drop(columns="_merge").rename(columns={"max": "recovered_max", "pre_median": "recovered_pre",
+                                                         "peak_latency_ms_rec": "recovered_latency_ms"})
     table["latency_error_ms"] = table["recovered_latency_ms"] - table["peak_latency_ms"]
+    table["seen"] = (table["recovered_max"] - table["recovered_pre"]) >= SEEN_POINTS
     return table.reset_index(drop=True)
 
 
@@ -96,9 +101,8 @@ def latency_checks(matched: pd.DataFrame, tolerance_ms: float, min_peak: float) 
     """Peak latency checks (RECOVERY_COLUMNS): all planted reactions, then one row per expression.
 
     Timed: planted reactions with a peak >= ``min_peak`` (weaker ones are hardly a reaction), ``n`` of
-    them. A timed reaction is *seen* when its recovered max is above 0: a trace flat at the scorer's
-    floor (or never above the baseline) has its "peak" at the first frame, which is no latency, so an
-    unseen reaction counts as a miss. ``planted``: median planted peak latency (ms since onset);
+    them. A timed reaction counts only when *seen* (its max at least SEEN_POINTS above its pre-stimulus
+    level): an unseen trace's "peak" is noise, no latency, so an unseen reaction counts as a miss. ``planted``: median planted peak latency (ms since onset);
     ``recovered``: median recovered peak latency of the seen ones. Passes when the median absolute
     error, misses counted as infinite, is at most ``tolerance_ms`` (more than half within tolerance).
     No interval (ci NaN).
@@ -107,7 +111,7 @@ def latency_checks(matched: pd.DataFrame, tolerance_ms: float, min_peak: float) 
     groups = [("peak_latency", timed)] + [(f"peak_latency_{name}", rows) for name, rows in timed.groupby("reaction", sort=True)]
     rows = []
     for check, events in groups:
-        seen = events["recovered_max"] > 0
+        seen = events["seen"]
         error = events["latency_error_ms"].abs().where(seen, np.inf)
         median_seen = float(error[seen].median()) if seen.any() else math.nan
         rows.append({
@@ -115,10 +119,26 @@ def latency_checks(matched: pd.DataFrame, tolerance_ms: float, min_peak: float) 
             "recovered": float(events.loc[seen, "recovered_latency_ms"].median()) if seen.any() else math.nan,
             "ci_low": math.nan, "ci_high": math.nan, "n": len(events),
             "passed": bool(len(events) and error.median() <= tolerance_ms),
-            "note": f"{int(seen.sum())} of {len(events)} planted reactions (peak >= {min_peak:g}) seen (recovered max > 0); "
+            "note": f"{int(seen.sum())} of {len(events)} planted reactions (peak >= {min_peak:g}) seen (max >= "
+                    f"{SEEN_POINTS:g} points above the pre-stimulus median); "
                     f"median |error| of the seen {median_seen:.0f} ms; {(error <= tolerance_ms).mean() if len(error) else 0:.0%} "
                     f"of all within {tolerance_ms:g} ms",
         })
+    return rows
+
+
+def seen_checks(matched: pd.DataFrame, min_peak: float) -> list[dict]:
+    """Detection checks (RECOVERY_COLUMNS), one row per planted expression: ``planted`` planted reactions
+    with a peak >= ``min_peak``, ``recovered`` how many are seen (max >= SEEN_POINTS above the
+    pre-stimulus median). Passes when at least half are seen. No interval (ci NaN)."""
+    timed = matched[matched["peak"] >= min_peak]
+    rows = []
+    for name, events in timed.groupby("reaction", sort=True):
+        n_seen = int(events["seen"].sum())
+        rows.append({"check": f"seen_{name}", "planted": len(events), "recovered": n_seen, "ci_low": math.nan,
+                     "ci_high": math.nan, "n": len(events), "passed": bool(n_seen >= len(events) / 2),
+                     "note": f"{n_seen} of {len(events)} planted {name} reactions (peak >= {min_peak:g}) rose "
+                             f"{SEEN_POINTS:g}+ points above their pre-stimulus median; passes at half or more"})
     return rows
 
 
@@ -166,7 +186,8 @@ def recovery_table(truth: pd.DataFrame, events: pd.DataFrame, reactions: pd.Data
     ``eq_r``: the planted correlation of gain with latent EQ (config demo.reactions.eq_r).
 
     Rows: planted_eq_gain_r (the simulator's draw), gain_magnitude_r (measurement), eq_magnitude_r and
-    eq_mimicry_index_r (the EQ-reaction correlation), peak_latency*, quality_*.
+    eq_mimicry_index_r (the EQ-reaction correlation), seen_* (detection per expression), peak_latency*,
+    quality_*.
     """
     matched = matched_events(events, reactions, window)
     people = congruent_magnitudes(matched).merge(eq[["participant_id", "eq_score"]], how="left")
@@ -187,6 +208,7 @@ def recovery_table(truth: pd.DataFrame, events: pd.DataFrame, reactions: pd.Data
          "ci_high": index["ci_high"], "n": int(index["n_eq"]), "passed": index_passed,
          "note": "the analysis's own congruent-mimicry index (blind to the truth) vs EQ, "
                  "mimicry_index_summary.tsv; passes when the planted eq_r lies in its interval"},
+        *seen_checks(matched, min_peak),
         *latency_checks(matched, tolerance_ms, min_peak),
         *quality_checks(flagged(truth, quality, max_grade), max_grade),
     ]
