@@ -227,8 +227,62 @@ def test_jaw_drop_opens_a_dark_cavity_with_teeth(face):
     frame, mesh = render.FaceRenderer(face).render(_one("jaw_drop"))
     lips = (mesh[13] + mesh[14]) / 2
     assert _luma(frame, lips, 1) < 0.5 * _luma(face.image, face.mesh[0], 1)  # darker than the lips: a cavity
-    upper_teeth = mesh[13] + [0, 2]
+    lip_line = (face.mesh[13] + face.mesh[14]) / 2  # the upper incisors stay where the skull holds them
+    upper_teeth = lip_line + [0, render.UPPER_EDGE_IOD / 2 * face_frame(face.mesh)[2]]
     assert _luma(frame, upper_teeth, 0) > 150  # incisors under the upper lip
+
+
+def _gap_middle(mesh):
+    return (mesh[13] + mesh[14]) / 2
+
+
+def test_lips_part_over_closed_teeth_without_the_jaw(face):
+    """AU25 parts the lips with the jaw still: the chin stays and the gap shows teeth together; AU26 moves
+    the chin (and the lower teeth with it): a dark gap between the incisors."""
+    renderer = render.FaceRenderer(face)
+    basis = _local(face, expression_basis(face.mesh)["mouth_open"])
+    assert abs(basis[152, 1]) < 0.005 and basis[14, 1] < -0.05  # chin still, lower lip down
+    frame, mesh = renderer.render(_one("mouth_open"))
+    assert _luma(frame, _gap_middle(mesh), 0) > 150  # teeth, not the dark inside
+    frame, mesh = renderer.render(_one("jaw_drop"))
+    assert _luma(frame, _gap_middle(mesh), 1) < 60
+
+
+def test_brow_furrow_narrows_the_brow_lid_gap(face):
+    """AU4 lowers the whole brow towards the eye; the eye opening itself hardly moves."""
+    moved = _local(face, expression_basis(face.mesh)["brow_furrow"])
+    for brow, upper_lid, lower_lid, corners in (((55, 52, 46), 159, 145, (33, 133)), ((285, 282, 276), 386, 374, (263, 362))):
+        narrowing = moved[upper_lid, 1] - moved[list(brow), 1]  # brow down more than the lid
+        assert narrowing.min() > 0.04, narrowing
+        assert -0.03 < moved[upper_lid, 1] < 0  # the upper lid a little lower (aperture narrowed)
+        assert np.abs(moved[[lower_lid, *corners]]).max() < 0.005
+    nose = _local(face, expression_basis(face.mesh)["nose_wrinkle"])
+    assert np.abs(nose[[145, 374, 33, 133, 263, 362], 1]).max() < 0.025  # only AU9's push from the cheeks
+
+
+def test_lip_corner_depressor_keeps_the_mouth_wide(face):
+    """AU15 pulls the corners down (a narrower mouth would be AU18's pucker)."""
+    moved = _local(face, expression_basis(face.mesh)["lip_corner_depressor"])
+    _, rotation, iod = face_frame(face.mesh)
+    width = lambda m: abs((m[291] - m[61]) @ rotation[0])  # noqa: E731
+    warped = face.mesh + expression_basis(face.mesh)["lip_corner_depressor"]
+    assert 1.0 <= width(warped) / width(face.mesh) <= 1.15
+    assert moved[[61, 291], 1].max() < -0.05
+
+
+def test_lip_stretch_pulls_the_corners_straight_out(face):
+    moved = _local(face, expression_basis(face.mesh)["lip_stretch"])
+    assert moved[[61, 291], 0].min() > 0.1 and np.abs(moved[[61, 291], 1]).max() < 0.01
+    assert moved[0, 1] < 0 < moved[17, 1]  # lips thinned: outer edges towards the mouth line
+
+
+def test_upper_lip_raise_is_an_inverted_u_with_upper_teeth(face):
+    moved = _local(face, expression_basis(face.mesh)["upper_lip_raise"])
+    up = moved[[0, 37, 40, 61], 1]  # centre of the upper lip, then outwards to the corner
+    assert np.all(np.diff(up) < 0) and up[0] > 0.06 and up[-1] < 0.02
+    assert np.abs(moved[[14, 17, 152], 1]).max() < 0.005  # the lower lip and jaw stay
+    frame, mesh = render.FaceRenderer(face).render(_one("upper_lip_raise"))
+    assert _luma(frame, _gap_middle(mesh), 0) > 150  # the upper teeth show
 
 
 def test_brow_furrow_darkens_the_glabella(face):

@@ -201,42 +201,52 @@ def _pt(xy: np.ndarray) -> tuple[int, int]:
     return int(round(xy[0])), int(round(xy[1]))
 
 
-#: Teeth seen between parted lips: (height as a fraction of the lip gap, largest height in IOD, width as a
-#: fraction of the mouth's), upper then lower incisors; colours RGB of the cavity and the teeth.
-_TEETH = ((0.35, 0.12, 0.75), (0.15, 0.06, 0.6))
+#: Incisors, in IOD from the neutral face's lip line (the middle of its inner lips, down > 0): the upper ones
+#: are fixed to the skull, their edges this far below the lip line (a relaxed face shows a few millimetres
+#: of them when the lips part); the lower ones ride on the jaw (they move with the chin, landmark 152), their
+#: edges this far below the lip line when the jaw is closed (above the upper edge: the upper incisors overlap
+#: them). Crown heights; the visible teeth span TEETH_WIDTH of the mouth's width (dark beyond: the corners
+#: of the mouth), their edges curving up (upper) or down (lower) by TEETH_CURVE at that lateral end.
+UPPER_EDGE_IOD, LOWER_EDGE_IOD, CROWN_IOD = 0.04, 0.0, 0.16
+TEETH_WIDTH, TEETH_CURVE = (0.8, 0.65), 0.03
 _CAVITY_RGB, _TEETH_RGB = (35, 12, 15), (185, 175, 165)
 
 
 def draw_mouth(frame: np.ndarray, mesh: np.ndarray, neutral: np.ndarray) -> None:
-    """Paint the inside of the mouth where the lips have parted, in place: a dark cavity, the upper
-    incisors below the upper lip and, further open, the lower ones above the lower lip (``_TEETH``).
+    """Paint the inside of the mouth where the lips have parted, in place: a dark cavity and the incisors
+    that the parted lips uncover, the upper ones where the skull holds them, the lower ones moved down with
+    the jaw (``UPPER_EDGE_IOD`` ...). Lips parted with the jaw closed (AU25, AU10) show teeth together;
+    a dropped jaw (AU26) shows the dark gap between them.
 
     ``mesh``: the warped landmarks; ``neutral``: the source's, whose own lip gap is left as photographed.
     """
     opening = (mesh[14, 1] - mesh[13, 1]) - (neutral[14, 1] - neutral[13, 1])
     if opening < 0.5:
         return
-    iod = face_frame(neutral)[2]
+    _, rotation, iod = face_frame(neutral)
     lips = mesh[_INNER_LIPS]
     x0, y0 = np.maximum(np.floor(lips.min(0)).astype(int) - 2, 0)
     x1, y1 = np.ceil(lips.max(0)).astype(int) + 3
     roi = frame[y0:y1, x0:x1]
-    centre = lips.mean(0)
-    polygons = [lips]
-    upper, lower = lips[:11], lips[[10, *range(11, 20), 0]]  # each from corner to corner
-    for edge, (fraction, most, width), sign in ((upper, _TEETH[0], 1), (lower, _TEETH[1], -1)):
-        edge = centre + (edge - centre) * [width, 1]
-        arch = np.sin(np.linspace(0, np.pi, len(edge)))[::-1, None]  # no height at the corners
-        polygons.append(np.vstack([edge, edge[::-1] + arch * [0, sign * min(fraction * opening, most * iod)]]))
-    masks = []
-    for polygon in polygons:
-        mask = np.zeros(roi.shape[:2], np.uint8)
-        cv2.fillPoly(mask, [np.round((polygon - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
-        masks.append(mask)
-    alpha = min(1.0, opening / 2) / 255.0
-    for mask, colour in ((masks[0], _CAVITY_RGB), *((np.minimum(m, masks[0]), _TEETH_RGB) for m in masks[1:])):
-        a = mask[..., None] * alpha
-        roi[:] = (roi * (1 - a) + np.array(colour) * a).astype(np.uint8)
+    cavity = np.zeros(roi.shape[:2], np.uint8)
+    cv2.fillPoly(cavity, [np.round((lips - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+    # pixel centres in the face frame, IOD from the neutral lip line's middle: u across, v down
+    ys, xs = np.mgrid[y0 : y0 + roi.shape[0], x0 : x0 + roi.shape[1]]
+    rel = (np.dstack([xs, ys]) - (neutral[13] + neutral[14]) / 2) @ rotation.T / iod
+    u, v = rel[..., 0], rel[..., 1]
+    corners = (mesh[[78, 308]] - (neutral[13] + neutral[14]) / 2) @ rotation.T / iod
+    centre, half = corners[:, 0].mean(), np.ptp(corners[:, 0]) / 2
+    jaw = float((mesh[152] - neutral[152]) @ rotation[1]) / iod
+    teeth = np.zeros(roi.shape[:2])
+    for edge, sign, width in ((UPPER_EDGE_IOD, -1, TEETH_WIDTH[0]), (LOWER_EDGE_IOD + jaw, 1, TEETH_WIDTH[1])):
+        lateral = np.clip(np.abs(u - centre) / (width * half), 0, None)
+        curved = edge + sign * TEETH_CURVE * lateral**2  # sign -1: the upper edge curves up towards the corners
+        depth = sign * (v - curved)  # > 0 on the crown side of the edge
+        inside = np.clip(depth * iod + 0.5, 0, 1) * np.clip((CROWN_IOD - depth) * iod + 0.5, 0, 1)
+        teeth = np.maximum(teeth, inside * np.clip((1 - lateral) * width * half * iod + 0.5, 0, 1))
+    alpha = min(1.0, opening / 2) * cavity[..., None] / 255.0
+    inside = np.array(_CAVITY_RGB) * (1 - teeth[..., None]) + np.array(_TEETH_RGB) * teeth[..., None]
+    roi[:] = (roi * (1 - alpha) + inside * alpha).astype(np.uint8)
 
 
 #: Eye openings (contour landmarks: outer corner, upper lid to the inner corner, lower lid back), per eye.
