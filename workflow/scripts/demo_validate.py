@@ -13,7 +13,7 @@ p = snakemake.params
 truth = pd.read_csv(snakemake.input.truth, sep="\t", dtype={"participant_id": str})
 events = pd.concat([pd.read_csv(path, sep="\t", dtype={"participant_id": str}) for path in snakemake.input.events],
                    ignore_index=True)
-reactions = data.read_reactions(snakemake.input.reactions, ["participant_id", "stimulus", "reaction", "window", "max",
+reactions = data.read_reactions(snakemake.input.reactions, ["participant_id", "stimulus", "reaction", "window", "max", "pre_median",
                                                             "peak_latency_ms"])
 quality = pd.read_csv(snakemake.input.quality, sep="\t", dtype={"participant_id": str})
 table = recovery.recovery_table(
