@@ -131,3 +131,15 @@ def test_head_file_round_trip(tmp_path):
     au_head.save(head, tmp_path / "head.pt", "mapping-test")
     probe = np.random.default_rng(0).uniform(0, 1, (5, len(au_head.FEATURES)))
     np.testing.assert_array_equal(au_head.predict(au_head.load(tmp_path / "head.pt"), probe), au_head.predict(head, probe))
+
+
+def test_the_face_package_never_imports_the_simulator():
+    """mimicry.face sits below mimicry.simulate: importing every face module loads no simulator module."""
+    import subprocess
+    import sys
+
+    modules = ["analyzer", "au_head", "blendshape_net", "emotion_net", "geometry", "models", "reference", "scorer"]
+    code = ("import sys\n" + "".join(f"import mimicry.face.{m}\n" for m in modules)
+            + "print(sorted(m for m in sys.modules if m.startswith('mimicry.simulate')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
