@@ -126,11 +126,16 @@ def test_train_recovers_a_known_linear_head():
         au_head.train(pd.DataFrame(x, columns=au_head.FEATURES))
 
 
-def test_head_file_round_trip(tmp_path):
+def test_head_file_round_trip_and_a_stale_mapping_is_refused(tmp_path):
+    from mimicry.face import MAPPING_VERSION
+
     head = au_head.mapping_head()
-    au_head.save(head, tmp_path / "head.pt", "mapping-test")
+    au_head.save(head, tmp_path / "head.pt", f"mapping-{MAPPING_VERSION}")
     probe = np.random.default_rng(0).uniform(0, 1, (5, len(au_head.FEATURES)))
     np.testing.assert_array_equal(au_head.predict(au_head.load(tmp_path / "head.pt"), probe), au_head.predict(head, probe))
+    au_head.save(head, tmp_path / "old.pt", "mapping-0")
+    with pytest.raises(ValueError, match="rebuild it"):
+        au_head.load(tmp_path / "old.pt")
 
 
 def test_the_face_package_never_imports_the_simulator():
