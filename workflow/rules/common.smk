@@ -12,7 +12,7 @@ from mimicry.features import config_problems as features_config_problems
 from mimicry.epochs import stimulus_digests
 
 SCHEMAS = {
-    name: str(Path(workflow.basedir) / "workflow" / "schemas" / f"{name}.schema.yaml")
+    name: str(WORKFLOW_DIR / "workflow" / "schemas" / f"{name}.schema.yaml")
     for name in ("participants", "eq_responses", "stimuli")
 }
 # What the JSON schema cannot check (names shared between keys, window order...), before anything runs.
