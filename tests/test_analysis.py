@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pandas as pd
+import pingouin as pg
 import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
@@ -245,7 +246,7 @@ def test_ols_leaves_out_a_constant_reaction_and_says_so(study):
     ref = smf.ols(formula(used), data=table).fit()
     coef = coef.set_index("term")
     assert np.allclose(coef.loc[["const", *used], "coef"], ref.params.to_numpy())
-    assert coef.loc["lip_pucker"].isna().all()
+    assert coef.loc["lip_pucker"].drop("note").isna().all() and coef.loc["lip_pucker", "note"] == "constant, left out"
     assert summary.iloc[0]["note"] == "constant, left out: lip_pucker" and summary.iloc[0]["n_parameters"] == 4
 
 
@@ -254,7 +255,7 @@ def test_ols_says_why_it_cannot_be_estimated(study):
     small = data.unit_table("participant", eq_frame(eq), features, reactions)  # 20 rows, 28 parameters
     coef, summary = ols.ols(small)
     assert coef["coef"].isna().all() and list(coef["term"]) == ["const", *REACTIONS]
-    assert summary.iloc[0]["note"] == "not estimable: 20 rows for 28 parameters"
+    assert summary.iloc[0]["note"] == "not estimable: 20 usable participants; OLS with 28 parameters needs at least 29"
     stimulus_rows = data.unit_table("participant_stimulus", eq_frame(eq), features, reactions)
     coef, summary = ols.ols(stimulus_rows, cluster=True)  # 20 clusters cannot test 27 coefficients
     assert coef["std_err"].notna().all() and np.isnan(summary.iloc[0]["f"])
@@ -272,8 +273,9 @@ def test_median_split_mwu_matches_scipy_and_hand_rank_biserial():
     eq = pd.Series(rng.integers(30, 60, 15).astype(float), index=ids)
     measures = pd.DataFrame({"joy": rng.gamma(2, 5, 15) + (eq > eq.median()) * 5, "anger": rng.gamma(2, 5, 15)}, index=ids)
     measures.loc["p3", "anger"] = np.nan
-    table = group_tests.median_split_mwu(measures, eq).set_index("measure")
-    median = np.median(eq)
+    median = group_tests.split_threshold(eq, eq, "analysed_median")
+    table = group_tests.median_split_mwu(measures, eq, median, high=">").set_index("measure")
+    assert median == np.median(eq)
     for name in ("joy", "anger"):
         high = measures.loc[eq > median, name].dropna().to_numpy()
         low = measures.loc[eq <= median, name].dropna().to_numpy()
@@ -288,13 +290,32 @@ def test_median_split_mwu_matches_scipy_and_hand_rank_biserial():
     assert table.loc["anger", "n_high"] + table.loc["anger", "n_low"] == 14
 
 
-def test_median_split_threshold_from_config_and_ties_go_low():
+def test_median_split_threshold_from_config_and_where_ties_go():
     ids = pd.Index(list("abcdef"), name="participant_id")
     eq = pd.Series([40.0, 45, 45, 46, 50, 60], index=ids)
     measures = pd.DataFrame({"m": [1.0, 2, 3, 4, 5, 6]}, index=ids)
-    row = group_tests.median_split_mwu(measures, eq, threshold=45).iloc[0]
+    row = group_tests.median_split_mwu(measures, eq, 45, high=">").iloc[0]
     assert (row["n_high"], row["n_low"], row["threshold"]) == (3, 3, 45)
     assert row["rank_biserial"] == 1.0  # every high value beats every low value
+    row = group_tests.median_split_mwu(measures, eq, 45, high=">=").iloc[0]
+    assert (row["n_high"], row["n_low"]) == (5, 1) and row["high"] == "EQ >= threshold"
+
+
+def test_the_papers_split_26_high_24_low_at_45():
+    """50 analysed participants, 24 below 45 and 2 at it: '>=' the analysed median gives the paper's 26/24,
+    a strict '>' at most 24 (no cut above the median can reach 26); the median of all scored participants
+    differs when the unanalysed ones are higher."""
+    rng = np.random.default_rng(4)
+    analysed = pd.Series(np.r_[rng.integers(25, 45, 24), [45, 45], rng.integers(46, 70, 24)].astype(float),
+                         index=[f"p{i:03d}" for i in range(50)])
+    scored = pd.concat([analysed, pd.Series(np.full(31, 60.0), index=[f"q{i}" for i in range(31)])])
+    threshold = group_tests.split_threshold(analysed, scored, "analysed_median")
+    assert threshold == np.median(analysed) == 45
+    high = group_tests.median_split(analysed, threshold, ">=")
+    assert (high.sum(), (~high).sum()) == (26, 24)
+    assert group_tests.median_split(analysed, threshold, ">").sum() == 24
+    assert group_tests.split_threshold(analysed, scored, "scored_median") == np.median(scored)
+    assert group_tests.split_threshold(analysed, scored, 40) == 40.0
 
 
 @pytest.mark.parametrize("welch", [False, True])
@@ -308,6 +329,7 @@ def test_glasses_ttest_matches_scipy(welch):
     b = measures.loc[~glasses, "all_reactions"]
     ref = stats.ttest_ind(a, b, equal_var=not welch)
     assert row["t"] == pytest.approx(ref.statistic) and row["p"] == pytest.approx(ref.pvalue)
+    assert row["hedges_g"] == pytest.approx(pg.compute_effsize(a, b, paired=False, eftype="hedges"))
     assert row["df"] == pytest.approx(ref.df)
     assert (row["n_glasses"], row["n_no_glasses"]) == (len(a), len(b))
     assert row["mean_glasses"] == pytest.approx(a.mean()) and row["sd_no_glasses"] == pytest.approx(b.std())

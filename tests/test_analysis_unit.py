@@ -1,6 +1,6 @@
 """The analysis-unit trap, measured: with EQ unrelated to the face, participant x stimulus rows treated
 as independent find effects and predict EQ; our participant rows, cluster-robust SEs and
-participant-grouped splits do not. A simulated study of the study's size (36 participants x 28 stimuli)."""
+participant-grouped splits do not. A simulated study of the paper's size (50 analysed participants x 28 stimuli)."""
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,7 @@ from sklearn.model_selection import ShuffleSplit
 from mimicry.analysis import correlation, ols, regression
 from mimicry.names import REACTIONS
 
-N_PARTICIPANTS, N_STIMULI = 36, 28
+N_PARTICIPANTS, N_STIMULI = 50, 28
 
 
 def null_study(rng: np.random.Generator) -> pd.DataFrame:

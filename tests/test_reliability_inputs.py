@@ -112,10 +112,12 @@ def test_unknown_gender_and_ethnicity_labels_are_kept_and_reported(tmp_path):
     scores = pd.read_csv(tmp_path / "results/eq_scores.tsv", sep="\t")
     assert list(scores["participant_id"]) == [f"p{i}" for i in range(1, 7)] and scores["eq_score"].notna().all()
     ttests = pd.read_csv(tmp_path / "results/tables/eq_ttests.tsv", sep="\t", keep_default_na=False).set_index("comparison")
-    assert (ttests.loc["gender", "n_a"], ttests.loc["gender", "n_b"]) == (3, 2)  # labels matched case-insensitively
+    # labels matched case-insensitively; male (2) minus female (3), the paper's order
+    assert (ttests.loc["gender", "n_a"], ttests.loc["gender", "n_b"]) == (2, 3)
     assert ttests.loc["gender", "note"] == "1 participant(s) in neither group (labels: 'nonbinary')"
     assert ttests.loc["white_british", "n_b"] == 1  # the rest group takes the unknown label
-    assert ttests.loc["white_british", "note"] == "fewer than 2 participants in a group"
+    assert ttests.loc["white_british", "note"] == (
+        "1 participant with an EQ score in 'other'; the t-test (in each group) needs at least 2")
     log = (tmp_path / "results/logs/eq_demographics.log").read_text()
     assert "comparison gender: participant p3 is in neither group (gender 'nonbinary'); kept" in log
 

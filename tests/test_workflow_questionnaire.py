@@ -57,7 +57,7 @@ def test_ttests_match_scipy(run):
     table = pd.read_csv(workdir / "results/tables/eq_ttests.tsv", sep="\t")
     assert list(table["comparison"]) == [c["name"] for c in config["demographics"]["comparisons"]]
     gender = table.set_index("comparison").loc["gender"]
-    ref = stats.ttest_ind(scores.loc[scores.gender == "female", "eq_score"], scores.loc[scores.gender == "male", "eq_score"])
+    ref = stats.ttest_ind(scores.loc[scores.gender == "male", "eq_score"], scores.loc[scores.gender == "female", "eq_score"])  # male minus female
     assert gender["t"] == pytest.approx(ref.statistic) and gender["p"] == pytest.approx(ref.pvalue)
     assert (table["alpha"] == 0.01).all()
 

@@ -1,11 +1,13 @@
 """H1: does EQ differ between demographic groups? Normality checks and two-sample t-tests.
 
 A comparison splits participants into two groups by one column of participants.tsv. Each group is
-declared by the labels it takes (matched case-insensitively), by label prefixes, or as "the rest"::
+declared by the exact labels it takes (matched case-insensitively after stripping), or as "the rest"::
 
-    {"name": "white_british", "column": "ethnicity",
-     "groups": [{"label": "White British", "values": ["white british"]},
+    {"name": "white_any", "column": "ethnicity",
+     "groups": [{"label": "White", "values": ["White British", "White Irish"]},
                 {"label": "other", "rest": True}]}
+
+Group a comes first: differences, t and the effect sizes are group a minus group b.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ import math
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from mimicry.analysis.notes import join, shortfall
+
+#: The statistics of ``ttest``, in table order.
+TTEST_STATISTICS = ("t", "df", "p", "cohens_d", "hedges_g", "r")
 
 
 def group_members(column: pd.Series, group: dict, other_group: dict) -> pd.Series:
@@ -26,9 +33,7 @@ def group_members(column: pd.Series, group: dict, other_group: dict) -> pd.Serie
     labels = column.fillna("").astype(str).str.strip().str.lower()
     if group.get("rest"):
         return (labels != "") & ~group_members(column, other_group, group)
-    values = {v.strip().lower() for v in group.get("values", [])}
-    prefixes = tuple(p.strip().lower() for p in group.get("prefixes", []))
-    return labels.isin(values) | (labels.str.startswith(prefixes) if prefixes else False)
+    return labels.isin({v.strip().lower() for v in group.get("values", [])})
 
 
 def split_groups(data: pd.DataFrame, comparison: dict, value: str = "eq_score"):
@@ -66,11 +71,16 @@ def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
     return (np.mean(a) - np.mean(b)) / pooled
 
 
+def hedges_g(a: np.ndarray, b: np.ndarray) -> float:
+    """Hedges' g of mean(a) - mean(b): Cohen's d times the small-sample correction 1 - 3 / (4 (na + nb) - 9)."""
+    return cohens_d(a, b) * (1 - 3 / (4 * (len(a) + len(b)) - 9))
+
+
 def ttest(a: np.ndarray, b: np.ndarray, welch: bool = False) -> dict:
-    """Independent two-sample t-test of a vs b: t, df, two-sided p, Cohen's d and r.
+    """Independent two-sample t-test of a vs b (a minus b): t, df, two-sided p, Cohen's d, Hedges' g, r.
 
     Student's t (pooled variance, df = na + nb - 2) by default; Welch's t with the
-    Welch-Satterthwaite df when ``welch``. r = sqrt(t^2 / (t^2 + df)) uses that df.
+    Welch-Satterthwaite df when ``welch``. r = sqrt(t^2 / (t^2 + df)) uses that df (unsigned).
     """
     res = stats.ttest_ind(a, b, equal_var=not welch)
     df = float(res.df)
@@ -80,16 +90,17 @@ def ttest(a: np.ndarray, b: np.ndarray, welch: bool = False) -> dict:
         "df": df,
         "p": float(res.pvalue),
         "cohens_d": cohens_d(a, b),
+        "hedges_g": hedges_g(a, b),
         "r": math.sqrt(t**2 / (t**2 + df)),
     }
 
 
 def ttest_table(data: pd.DataFrame, comparisons: list[dict], alpha: float, welch: bool = False) -> pd.DataFrame:
-    """One row per comparison: groups, n, mean and SD (ddof 1) per group, t, df, p, d, r, significance.
+    """One row per comparison: groups, n, mean and SD (ddof 1) per group, t, df, p, d, g, r, significance.
 
-    ``data`` has one row per participant with eq_score and the columns the comparisons use.
-    A comparison with fewer than 2 participants in a group gets NaN statistics and a note; participants
-    in neither group (unknown labels) are counted in the note (left_out_note).
+    ``data`` has one row per participant with eq_score and the columns the comparisons use; group a
+    minus group b. A comparison with fewer than 2 participants in a group gets NaN statistics and a note
+    saying so; participants in neither group (unknown labels) are counted in the note (left_out_note).
     """
     rows = []
     for comparison in comparisons:
@@ -107,21 +118,20 @@ def ttest_table(data: pd.DataFrame, comparisons: list[dict], alpha: float, welch
             "sd_b": np.std(b, ddof=1) if len(b) > 1 else np.nan,
             "test": "welch" if welch else "student",
         }
-        if min(len(a), len(b)) >= 2:
+        row.update(dict.fromkeys(TTEST_STATISTICS, np.nan), significant=False)
+        too_few = join(*(shortfall(len(x), 2, "the t-test (in each group)", f"participants with an EQ score in {g['label']!r}")
+                         for x, g in ((a, first), (b, second))))
+        if not too_few:
             row.update(ttest(a, b, welch=welch))
             row["significant"] = row["p"] < alpha
-            row["note"] = ""
-        else:
-            row.update(t=np.nan, df=np.nan, p=np.nan, cohens_d=np.nan, r=np.nan, significant=False)
-            row["note"] = "fewer than 2 participants in a group"
-        row["note"] = "; ".join(filter(None, [row["note"], left_out_note(data, comparison)]))
+        row["note"] = join(too_few, left_out_note(data, comparison))
         row["alpha"] = alpha
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def normality_table(data: pd.DataFrame, comparisons: list[dict]) -> pd.DataFrame:
-    """Shapiro-Wilk test of EQ within each group of each comparison (W, p; NaN below 3 participants)."""
+    """Shapiro-Wilk test of EQ within each group of each comparison (W, p; NaN below 3 participants, with a note)."""
     rows = []
     for comparison in comparisons:
         for group, sample in zip(comparison["groups"], split_groups(data, comparison)):
@@ -133,6 +143,7 @@ def normality_table(data: pd.DataFrame, comparisons: list[dict]) -> pd.DataFrame
                     "n": len(sample),
                     "shapiro_w": float(w),
                     "p": float(p),
+                    "note": shortfall(len(sample), 3, "the Shapiro-Wilk test", "participants with an EQ score"),
                 }
             )
     return pd.DataFrame(rows)

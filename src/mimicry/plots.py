@@ -134,6 +134,15 @@ def reactions_by_stimulus_box(profile: pd.DataFrame):
                             "Facial reactions by stimulus emotion: distribution over participants")
 
 
+def note_figure(text: str, title: str):
+    """A figure that says, in ``text``, why ``title`` could not be drawn (a pilot without data for it)."""
+    fig, ax = plt.subplots(figsize=(A4_WIDTH_IN, 2.0))
+    ax.axis("off")
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=9, transform=ax.transAxes)
+    return fig
+
+
 def reaction_timecourse(timecourses: pd.DataFrame, reaction: str = "joy", stimulus_emotion: str = "happy"):
     """Figure 9: ``reaction`` (0-100) over time since the onset of ``stimulus_emotion`` faces (ms).
 

@@ -2,7 +2,10 @@
 
 After a run (also one with ``--keep-going`` where some jobs failed) every participant gets one row:
 the first stage whose output is missing, its log file, and the log's last non-empty line (the error
-message the job wrote). The workflow writes it to results/run_summary.tsv on success and on error.
+message the job wrote). Then one row per distinct note of each table in results/tables/ (status
+``note``: a statistic that could not be computed, such as "2 usable participants (quality grade 0);
+OLS with 28 parameters needs at least 29"). The workflow writes it to results/run_summary.tsv on
+success and on error.
 """
 
 from __future__ import annotations
@@ -26,6 +29,18 @@ def last_line(path: Path) -> str:
         return ""
     lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def analysis_notes(root: str | Path = ".") -> pd.DataFrame:
+    """One row per distinct non-empty note of each results/tables/*.tsv that has a note column:
+    participant_id "all", status "note", stage (the table), log "", message (the note)."""
+    rows = []
+    for path in sorted((Path(root) / "results" / "tables").glob("*.tsv")):
+        table = pd.read_csv(path, sep="\t", dtype=str)
+        notes = table["note"].dropna().unique() if "note" in table else []
+        rows += [{"participant_id": "all", "status": "note", "stage": f"tables/{path.name}", "log": "", "message": n}
+                 for n in notes if n]
+    return pd.DataFrame(rows, columns=["participant_id", "status", "stage", "log", "message"])
 
 
 def run_summary(participants: list[str], sources: dict[str, str], root: str | Path = ".") -> pd.DataFrame:

@@ -12,7 +12,7 @@ from mimicry.features import config_problems as features_config_problems
 from mimicry.epochs import stimulus_digests
 
 SCHEMAS = {
-    name: str(Path(workflow.basedir) / "workflow" / "schemas" / f"{name}.schema.yaml")
+    name: str(WORKFLOW_DIR / "workflow" / "schemas" / f"{name}.schema.yaml")
     for name in ("participants", "eq_responses", "stimuli")
 }
 # What the JSON schema cannot check (names shared between keys, window order...), before anything runs.
@@ -83,14 +83,19 @@ def wheel_path(key):
 
 
 def write_run_summary():
-    """results/run_summary.tsv: per participant, complete or the stage that failed with its log's last line."""
-    from mimicry.io import write_tsv
-    from mimicry.run_summary import run_summary
+    """results/run_summary.tsv: per participant, complete or the stage that failed with its log's last line;
+    then every note of a statistic that could not be computed (also printed to Snakemake's log)."""
+    import pandas as pd
 
-    summary = run_summary(PARTICIPANTS, FRAME_SOURCES)
-    write_tsv(summary, "results/run_summary.tsv")
+    from mimicry.io import write_tsv
+    from mimicry.run_summary import analysis_notes, run_summary
+
+    summary, notes = run_summary(PARTICIPANTS, FRAME_SOURCES), analysis_notes()
+    write_tsv(pd.concat([summary, notes], ignore_index=True), "results/run_summary.tsv")
     for row in summary[summary["status"] == "failed"].itertuples():
         print(f"participant {row.participant_id} failed at {row.stage}: {row.message} (log: {row.log})", file=sys.stderr)
+    for row in notes.itertuples():
+        print(f"{row.stage}: {row.message}", file=sys.stderr)
 
 
 H1_OUTPUTS = [

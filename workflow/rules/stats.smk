@@ -28,6 +28,8 @@ UNIT_INPUT = {
     "reactions": "results/reactions.parquet",
 }
 UNIT_PARAMS = {"unit": ANALYSIS["unit"], "window": config["features"]["window"]}
+# Who the notes of a statistic that cannot be computed count: "2 usable participants (quality grade 0)".
+MAX_GRADE = config["quality"]["max_grade"]
 
 
 localrules:
@@ -84,6 +86,7 @@ rule facial_figures:
     params:
         window=config["features"]["window"],
         combine=config["features"]["combine"],
+        max_grade=MAX_GRADE,
     conda:
         "../../environment.yml"
     log:
@@ -126,6 +129,7 @@ rule reaction_correlations:
         ),
     params:
         **UNIT_PARAMS,
+        max_grade=MAX_GRADE,
         alpha=ANALYSIS["alpha"],
         confidence=ANALYSIS["confidence"],
     conda:
@@ -155,6 +159,7 @@ rule ols:
         ),
     params:
         **UNIT_PARAMS,
+        max_grade=MAX_GRADE,
         confidence=ANALYSIS["confidence"],
     conda:
         "../../environment.yml"
@@ -177,6 +182,7 @@ rule regression_models:
         ),
     params:
         **UNIT_PARAMS,
+        max_grade=MAX_GRADE,
         **{k: ANALYSIS[k] for k in ("seed", "test_size", "cv_folds", "elastic_net", "n_permutations")},
     conda:
         "../../environment.yml"
@@ -213,6 +219,7 @@ rule group_tests:
         median_split=ANALYSIS["median_split"],
         welch=ANALYSIS["welch"],
         schema=SCHEMAS["participants"],
+        max_grade=MAX_GRADE,
     conda:
         "../../environment.yml"
     log:
@@ -243,6 +250,7 @@ rule mimicry_index:
         congruent=ANALYSIS["congruent"],
         window=config["features"]["window"],
         confidence=ANALYSIS["confidence"],
+        max_grade=MAX_GRADE,
     conda:
         "../../environment.yml"
     log:

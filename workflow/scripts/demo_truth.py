@@ -3,7 +3,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-import pandas as pd
+from mimicry.tables import read_keyed
 
 from mimicry import sheets
 from mimicry.io import write_tsv
@@ -12,7 +12,7 @@ from mimicry.simulate.plan import plan_study
 schemas = snakemake.params.schemas
 participants = sheets.read_participants(snakemake.input.participants, sheets.load_schema(schemas["participants"]))
 stimuli = sheets.read_stimuli(snakemake.input.stimuli, sheets.load_schema(schemas["stimuli"]))
-latent = pd.read_csv(snakemake.input.latent_eq, sep="\t")
+latent = read_keyed(snakemake.input.latent_eq)
 truth, events = plan_study(participants, stimuli, latent, snakemake.params.demo, snakemake.params.duration_ms)
 write_tsv(truth, snakemake.output.truth)
 by_participant = dict(tuple(events.groupby("participant_id")))

@@ -8,14 +8,15 @@ import pandas as pd
 from mimicry.analysis import data
 from mimicry.io import write_tsv
 from mimicry.simulate import recovery
+from mimicry.tables import read_keyed, read_quality
 
 p = snakemake.params
-truth = pd.read_csv(snakemake.input.truth, sep="\t", dtype={"participant_id": str})
-events = pd.concat([pd.read_csv(path, sep="\t", dtype={"participant_id": str}) for path in snakemake.input.events],
+truth = read_keyed(snakemake.input.truth)
+events = pd.concat([read_keyed(path) for path in snakemake.input.events],
                    ignore_index=True)
 reactions = data.read_reactions(snakemake.input.reactions, ["participant_id", "stimulus", "reaction", "window", "max", "pre_median",
                                                             "peak_latency_ms"])
-quality = pd.read_csv(snakemake.input.quality, sep="\t", dtype={"participant_id": str})
+quality = read_quality(snakemake.input.quality)
 table = recovery.recovery_table(
     truth, events, reactions, data.read_eq(snakemake.input.eq), quality,
     pd.read_csv(snakemake.input.index_summary, sep="\t"), eq_r=p.eq_r, max_grade=p.max_grade, confidence=p.confidence,

@@ -4,18 +4,18 @@ import sys
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
 import cv2
-import pandas as pd
 
 from mimicry import sheets
 from mimicry.simulate.face import SourceFace
 from mimicry.simulate.plan import rng_for
 from mimicry.simulate.render import render_video
+from mimicry.tables import read_keyed
 
 cv2.setNumThreads(snakemake.threads)
 pid = snakemake.wildcards.participant
 participants = sheets.read_participants(snakemake.input.participants, sheets.load_schema(snakemake.params.schema))
 glasses = bool(participants.set_index("participant_id").loc[pid, "glasses"])
-events = pd.read_csv(snakemake.input.events, sep="\t")
+events = read_keyed(snakemake.input.events)
 stats = render_video(
     SourceFace.load(snakemake.input.face), events, snakemake.params.duration_ms, snakemake.params.video, glasses,
     rng_for(snakemake.params.seed, "render", pid), snakemake.output[0],

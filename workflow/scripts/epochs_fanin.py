@@ -8,8 +8,9 @@ import pandas as pd
 
 from mimicry.epochs import REACTION_SCHEMA, TIMECOURSE_SCHEMA
 from mimicry.features import combine_parquet, usable_participants
+from mimicry.tables import read_quality
 
-quality = pd.read_csv(snakemake.input.quality, sep="\t", dtype={"participant_id": str})
+quality = read_quality(snakemake.input.quality)
 usable = set(usable_participants(quality, snakemake.params.max_grade))
 for name, schema in (("reactions", REACTION_SCHEMA), ("timecourses", TIMECOURSE_SCHEMA)):
     paths = [path for path in snakemake.input[name] if Path(path).stem in usable]

@@ -3,14 +3,13 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-import pandas as pd
-
 from mimicry import demographics, plots, sheets
-from mimicry.io import write_tsv
+from mimicry.analysis.notes import write_table
+from mimicry.tables import read_eq_scores
 
 settings = snakemake.params.demographics
 participants = sheets.read_participants(snakemake.input.participants, sheets.load_schema(snakemake.params.schema))
-scores = pd.read_csv(snakemake.input.eq_scores, sep="\t")
+scores = read_eq_scores(snakemake.input.eq_scores)
 data = participants.merge(scores, on="participant_id").dropna(subset=["eq_score"])
 
 for comparison in settings["comparisons"]:
@@ -18,8 +17,8 @@ for comparison in settings["comparisons"]:
     for pid, label in zip(rows["participant_id"], rows[comparison["column"]]):
         print(f"comparison {comparison['name']}: participant {pid} is in neither group ({comparison['column']} "
               f"{label!r}); kept, left out of this test", file=sys.stderr)
-write_tsv(demographics.normality_table(data, settings["comparisons"]), snakemake.output.normality)
-write_tsv(
+write_table(demographics.normality_table(data, settings["comparisons"]), snakemake.output.normality)
+write_table(
     demographics.ttest_table(data, settings["comparisons"], alpha=settings["alpha"], welch=settings["welch"]),
     snakemake.output.ttests,
 )

@@ -3,7 +3,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-from mimicry.analysis import data, mimicry_index
+from mimicry.analysis import data, mimicry_index, notes
 from mimicry.io import write_tsv
 
 p = snakemake.params
@@ -12,4 +12,5 @@ reactions = data.read_reactions(
 )
 table = mimicry_index.index_table(reactions, data.read_eq(snakemake.input.eq), p.congruent["pairs"], p.window, p.congruent["halves"])
 write_tsv(table, snakemake.output.index)
-write_tsv(mimicry_index.index_summary(table, p.congruent["halves"], p.confidence), snakemake.output.summary)
+summary = mimicry_index.index_summary(table, p.congruent["halves"], p.confidence, notes.usable(p.max_grade))
+notes.write_table(summary, snakemake.output.summary)

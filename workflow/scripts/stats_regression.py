@@ -3,8 +3,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-from mimicry.analysis import data, regression
-from mimicry.io import write_tsv
+from mimicry.analysis import data, notes, regression
 
 p = snakemake.params
 table = data.read_unit_table(p.unit, snakemake.input.eq, snakemake.input.features, snakemake.input.reactions, p.window)
@@ -18,5 +17,6 @@ models = regression.regression_models(
     max_iter=p.elastic_net["max_iter"],
     n_permutations=p.n_permutations,
     seed=p.seed,
+    who=notes.usable(p.max_grade),
 )
-write_tsv(models, snakemake.output[0])
+notes.write_table(models, snakemake.output[0])

@@ -3,13 +3,13 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-import pandas as pd
 
 from mimicry.analysis import data
 from mimicry.io import write_tsv
+from mimicry.tables import read_quality
 
 sample = data.analysis_sample(
-    pd.read_csv(snakemake.input.quality, sep="\t", dtype={"participant_id": str}),
+    read_quality(snakemake.input.quality),
     data.read_eq(snakemake.input.eq),
     data.read_reactions(snakemake.input.reactions, ["participant_id", "stimulus"]),
 )

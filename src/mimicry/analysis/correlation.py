@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from mimicry.analysis.notes import shortfall
 from mimicry.names import REACTIONS, display_name
 
 
@@ -32,20 +33,24 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return adjusted
 
 
-def pearson(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> dict:
-    """r, two-sided p, n and the Fisher-z interval of Pearson's r between x and y (pairs with NaN dropped).
-
-    A constant variable gives r and p NaN.
+def pearson(x: np.ndarray, y: np.ndarray, confidence: float = 0.95, who: str = "pairs", names=("x", "y")) -> dict:
+    """r, two-sided p, n, the Fisher-z interval of Pearson's r between x and y (pairs with NaN dropped)
+    and a note saying why any of them is NaN (fewer than 3 or 4 pairs, counted as ``who``, or one of
+    ``names`` that does not vary).
     """
     keep = np.isfinite(x) & np.isfinite(y)
     x, y = np.asarray(x, float)[keep], np.asarray(y, float)[keep]
     n = int(keep.sum())
-    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+    note = shortfall(n, 3, "a correlation", who)
+    flat = [name for name, v in zip(names, (x, y)) if not note and np.ptp(v) == 0]
+    if note or flat:
         r = p = math.nan
+        note = note or f"{' and '.join(flat)} {'does' if len(flat) == 1 else 'do'} not vary: no correlation"
     else:
         r, p = (float(v) for v in stats.pearsonr(x, y))
+        note = shortfall(n, 4, "its confidence interval", who)
     low, high = fisher_ci(r, n, confidence)
-    return {"r": r, "p": p, "n": n, "ci_low": low, "ci_high": high}
+    return {"r": r, "p": p, "n": n, "ci_low": low, "ci_high": high, "note": note}
 
 
 def reaction_correlations(
@@ -54,11 +59,13 @@ def reaction_correlations(
     target: str = "eq_score",
     confidence: float = 0.95,
     alpha: float = 0.05,
+    who: str = "pairs",
 ) -> pd.DataFrame:
     """Pearson r of ``target`` with each feature column of ``data``, sorted by r, highest first.
 
     Columns: reaction, display_name, r, p, n (rows used), n_participants, ci_low, ci_high (Fisher z at
-    ``confidence``), p_bh (Benjamini-Hochberg over the features with a p), significant (p_bh < alpha).
+    ``confidence``), p_bh (Benjamini-Hochberg over the features with a p), significant (p_bh < alpha),
+    note (why a value is NaN, the rows counted as ``who``).
     p and the interval treat rows as independent: with one row per participant x stimulus they are
     too small/narrow, which is the study's analysis-unit problem (docs/analysis.md).
     """
@@ -66,11 +73,13 @@ def reaction_correlations(
     for feature in features:
         valid = data[[feature, target]].dropna().index
         row = {"reaction": feature, "display_name": display_name(feature)}
-        row.update(pearson(data[feature].to_numpy(float), data[target].to_numpy(float), confidence))
+        names = (display_name(feature), "EQ" if target == "eq_score" else target)
+        row.update(pearson(data[feature].to_numpy(float), data[target].to_numpy(float), confidence, who, names))
         row["n_participants"] = data.loc[valid, "participant_id"].nunique()
         rows.append(row)
     table = pd.DataFrame(rows)
     table["p_bh"] = benjamini_hochberg(table["p"].to_numpy())
     table["significant"] = table["p_bh"] < alpha
-    order = ["reaction", "display_name", "r", "p", "p_bh", "significant", "n", "n_participants", "ci_low", "ci_high"]
+    order = ["reaction", "display_name", "r", "p", "p_bh", "significant", "n", "n_participants", "ci_low", "ci_high",
+             "note"]
     return table[order].sort_values("r", ascending=False, na_position="last", kind="stable").reset_index(drop=True)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from mimicry.features import COMBINE
 from mimicry.names import REACTIONS
+from mimicry.tables import read_eq_scores, read_keyed
 
 UNITS = ("participant", "participant_stimulus")
 STIMULUS_KEYS = ["participant_id", "stimulus", "stimulus_emotion", "block"]
@@ -24,13 +25,13 @@ STIMULUS_KEYS = ["participant_id", "stimulus", "stimulus_emotion", "block"]
 
 def read_eq(path) -> pd.DataFrame:
     """participant_id and eq_score (0-80) of the participants that have a score."""
-    scores = pd.read_csv(path, sep="\t", dtype={"participant_id": str})
+    scores = read_eq_scores(path)
     return scores.loc[scores["eq_score"].notna(), ["participant_id", "eq_score"]].reset_index(drop=True)
 
 
 def read_features(path) -> pd.DataFrame:
     """results/features.tsv: participant_id and one column per reaction (0-100); errors name missing columns."""
-    features = pd.read_csv(path, sep="\t", dtype={"participant_id": str})
+    features = read_keyed(path)
     missing = [c for c in ("participant_id", *REACTIONS) if c not in features]
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; expected participant_id and the 27 reactions")
@@ -39,14 +40,14 @@ def read_features(path) -> pd.DataFrame:
 
 def read_reactions(path, columns=None) -> pd.DataFrame:
     """results/reactions.parquet (long), only ``columns`` when given; participant_id as str."""
-    reactions = pd.read_parquet(path, columns=columns)
-    return reactions.astype({"participant_id": str})
+    return read_keyed(path, columns)
 
 
 def select_window(reactions: pd.DataFrame, window: str) -> pd.DataFrame:
-    """Rows of the long reaction table in ``window``; a clear error when the window is absent."""
+    """Rows of the long reaction table in ``window``; a clear error when the window is absent from a
+    table that has rows (an empty table, a pilot without usable participants, gives no rows)."""
     rows = reactions[reactions["window"] == window]
-    if rows.empty:
+    if rows.empty and not reactions.empty:
         present = ", ".join(sorted(map(str, reactions["window"].unique())))
         raise ValueError(f"no reaction features in window {window!r}; windows present: {present or 'none'}")
     return rows

@@ -11,7 +11,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mimicry.demographics import ttest
+from mimicry.analysis.notes import USABLE, join, shortfall
+from mimicry.demographics import TTEST_STATISTICS, ttest
+
+#: Where the median split cuts EQ: a fixed EQ value, or the median of the analysed participants or of all
+#: participants with an EQ score.
+MEDIANS = ("analysed_median", "scored_median")
 
 
 def rank_biserial(u: float, n1: int, n2: int) -> float:
@@ -22,45 +27,60 @@ def rank_biserial(u: float, n1: int, n2: int) -> float:
     return 2 * u / (n1 * n2) - 1
 
 
-def median_split(eq: pd.Series, threshold: float | None = None) -> tuple[pd.Series, float]:
-    """(high, threshold): high is True where EQ > threshold (default: the sample median, which goes to low)."""
-    threshold = float(eq.median()) if threshold is None else float(threshold)
-    return eq > threshold, threshold
+def split_threshold(analysed: pd.Series, scored: pd.Series, threshold: float | str = "analysed_median") -> float:
+    """The EQ (0-80) the median split cuts at: a number as given, or "analysed_median" (the median of
+    ``analysed``, the participants in the facial analysis) or "scored_median" (of ``scored``, everyone
+    with an EQ score); NaN when that sample is empty."""
+    if threshold not in MEDIANS:
+        return float(threshold)
+    sample = (analysed if threshold == "analysed_median" else scored).dropna()
+    return float(sample.median()) if len(sample) else math.nan
 
 
-def median_split_mwu(measures: pd.DataFrame, eq: pd.Series, threshold: float | None = None) -> pd.DataFrame:
+def median_split(eq: pd.Series, threshold: float, high: str = ">=") -> pd.Series:
+    """True where EQ is high: ``eq >= threshold`` (high ">=", the threshold goes to high) or ``eq > threshold``."""
+    return eq >= threshold if high == ">=" else eq > threshold
+
+
+def median_split_mwu(
+    measures: pd.DataFrame, eq: pd.Series, threshold: float, high: str = ">=", who: str = USABLE
+) -> pd.DataFrame:
     """Mann-Whitney U (two-sided, scipy's default method) of each measure, high vs low EQ.
 
     ``measures``: one column per measure (0-100), index participant_id; ``eq``: EQ (0-80) by
-    participant_id. Participants without EQ are left out; missing measure values are dropped per
-    measure. Columns: measure, threshold, n_high, n_low, median_high, median_low, u (of the high
-    group), p, rank_biserial (positive: higher values in the high-EQ group).
+    participant_id; high EQ is ``eq >= threshold`` or ``eq > threshold`` (``high``, ``median_split``).
+    Participants without EQ are left out; missing measure values are dropped per measure. Columns:
+    measure, threshold, high (the rule), n_high, n_low, median_high, median_low, u (of the high group),
+    p, rank_biserial (positive: higher values in the high-EQ group), note (why u and p are NaN).
     """
     eq = eq.dropna()
-    high, threshold = median_split(eq, threshold)
+    is_high = median_split(eq, threshold, high)
     rows = []
     for name in measures.columns:
         values = measures[name].reindex(eq.index)
-        x, y = values[high].dropna().to_numpy(), values[~high].dropna().to_numpy()
-        row = {"measure": name, "threshold": threshold, "n_high": len(x), "n_low": len(y)}
+        x, y = values[is_high].dropna().to_numpy(), values[~is_high].dropna().to_numpy()
+        row = {"measure": name, "threshold": threshold, "high": f"EQ {high} threshold", "n_high": len(x), "n_low": len(y)}
         row["median_high"] = float(np.median(x)) if len(x) else math.nan
         row["median_low"] = float(np.median(y)) if len(y) else math.nan
-        if len(x) and len(y):
+        row["note"] = join(*(shortfall(n, 1, "the Mann-Whitney U test (in each group)", f"{who} with {side} EQ")
+                             for n, side in ((len(x), "high"), (len(y), "low"))))
+        if not row["note"]:
             res = stats.mannwhitneyu(x, y, alternative="two-sided")
             row.update(u=float(res.statistic), p=float(res.pvalue), rank_biserial=rank_biserial(res.statistic, len(x), len(y)))
-        else:
-            row.update(u=math.nan, p=math.nan, rank_biserial=math.nan)
         rows.append(row)
-    return pd.DataFrame(rows)
+    columns = ["measure", "threshold", "high", "n_high", "n_low", "median_high", "median_low", "u", "p", "rank_biserial",
+               "note"]
+    return pd.DataFrame(rows, columns=columns)
 
 
-def glasses_ttest(measures: pd.DataFrame, glasses: pd.Series, welch: bool = False) -> pd.DataFrame:
+def glasses_ttest(measures: pd.DataFrame, glasses: pd.Series, welch: bool = False, who: str = USABLE) -> pd.DataFrame:
     """Two-sample t-test of each measure, participants with glasses vs without.
 
     ``glasses``: bool by participant_id. Student's t by default, Welch's with ``welch``; t, df, p,
-    Cohen's d and r as in ``mimicry.demographics.ttest`` (glasses minus no glasses). Columns: measure,
-    n_glasses, n_no_glasses, mean_glasses, sd_glasses, mean_no_glasses, sd_no_glasses, t, df, p,
-    cohens_d, r, test; fewer than 2 participants in a group gives NaN statistics.
+    Cohen's d, Hedges' g and r as in ``mimicry.demographics.ttest`` (glasses minus no glasses). Columns:
+    measure, n_glasses, n_no_glasses, mean_glasses, sd_glasses, mean_no_glasses, sd_no_glasses, t, df,
+    p, cohens_d, hedges_g, r, test, note; fewer than 2 participants (``who``) in a group gives NaN
+    statistics and a note saying so.
     """
     glasses = glasses.astype(bool)
     rows = []
@@ -71,10 +91,13 @@ def glasses_ttest(measures: pd.DataFrame, glasses: pd.Series, welch: bool = Fals
         for label, x in (("glasses", a), ("no_glasses", b)):
             row[f"mean_{label}"] = float(np.mean(x)) if len(x) else math.nan
             row[f"sd_{label}"] = float(np.std(x, ddof=1)) if len(x) > 1 else math.nan
-        if min(len(a), len(b)) >= 2:
+        row.update(dict.fromkeys(TTEST_STATISTICS, math.nan))
+        row["note"] = join(*(shortfall(len(x), 2, "the t-test (in each group)", f"{who} {side}")
+                             for x, side in ((a, "with glasses"), (b, "without glasses"))))
+        if not row["note"]:
             row.update(ttest(a, b, welch=welch))
-        else:
-            row.update(dict.fromkeys(("t", "df", "p", "cohens_d", "r"), math.nan))
         row["test"] = "welch" if welch else "student"
         rows.append(row)
-    return pd.DataFrame(rows)
+    columns = ["measure", "n_glasses", "n_no_glasses", "mean_glasses", "sd_glasses", "mean_no_glasses", "sd_no_glasses",
+               *TTEST_STATISTICS, "test", "note"]
+    return pd.DataFrame(rows, columns=columns)

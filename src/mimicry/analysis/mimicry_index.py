@@ -16,6 +16,7 @@ from scipy import stats
 
 from mimicry.analysis.correlation import pearson
 from mimicry.analysis.data import select_window
+from mimicry.analysis.notes import USABLE, join, shortfall
 
 #: The study's stimulus emotions paired with the reaction that mimics them (contempt has no stimulus).
 CONGRUENT_PAIRS = {
@@ -63,15 +64,18 @@ def index_table(reactions: pd.DataFrame, eq: pd.DataFrame, pairs: dict, window: 
     return table[["participant_id", "eq_score", *table.columns.drop(["participant_id", "eq_score"])]]
 
 
-def index_summary(table: pd.DataFrame, halves, confidence: float = 0.95) -> pd.DataFrame:
+def index_summary(table: pd.DataFrame, halves, confidence: float = 0.95, who: str = USABLE) -> pd.DataFrame:
     """One row: whether there is congruent mimicry at all (n, mean_index, and a one-sample t-test of the
     index against 0: t_index, p_index), the index's Pearson correlation with EQ (r_eq, p_eq, n_eq,
     ci_low, ci_high; Fisher z) and its split-half reliability (split_half_r, n_split_half,
-    spearman_brown, halves)."""
+    spearman_brown, halves) and a note saying why any of them is NaN (participants counted as ``who``)."""
     index = table["index"].dropna().to_numpy(float)
-    t, p = stats.ttest_1samp(index, 0.0) if len(index) >= 2 else (np.nan, np.nan)
-    eq = pearson(table["index"].to_numpy(float), table["eq_score"].to_numpy(float), confidence)
-    half = pearson(table["index_half1"].to_numpy(float), table["index_half2"].to_numpy(float), confidence)
+    t_note = shortfall(len(index), 2, "the t-test of the index", f"{who} with an index")
+    t, p = stats.ttest_1samp(index, 0.0) if not t_note else (np.nan, np.nan)
+    eq = pearson(table["index"].to_numpy(float), table["eq_score"].to_numpy(float), confidence,
+                 f"{who} with an index and an EQ score", ("the index", "EQ"))
+    half = pearson(table["index_half1"].to_numpy(float), table["index_half2"].to_numpy(float), confidence,
+                   f"{who} with both half indices", ("half 1", "half 2"))
     return pd.DataFrame(
         [
             {
@@ -88,6 +92,8 @@ def index_summary(table: pd.DataFrame, halves, confidence: float = 0.95) -> pd.D
                 "n_split_half": half["n"],
                 "spearman_brown": spearman_brown(half["r"]),
                 "halves": " vs ".join("+".join(map(str, blocks)) for blocks in halves),
+                "note": join(t_note, eq["note"] and f"r with EQ: {eq['note']}",
+                             half["note"] and f"split-half r: {half['note']}"),
             }
         ]
     )

@@ -26,6 +26,7 @@ from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from mimicry.analysis.notes import USABLE, shortfall
 from mimicry.names import EMOTIONS, EXPRESSIONS, REACTIONS
 
 FEATURE_SETS = {"emotions_expressions": REACTIONS, "emotions": EMOTIONS, "expressions": EXPRESSIONS}
@@ -147,22 +148,24 @@ COLUMNS = [
 ]
 
 
-def too_few_participants(groups: np.ndarray, train: np.ndarray, folds: int, seed: int) -> str:
-    """Why the models cannot be fitted with ``folds``-fold searches, or "" when they can.
+def too_few_participants(groups: np.ndarray, folds: int, test_size: float, seed: int, who: str = USABLE):
+    """(note, train, test): why the models cannot be fitted with ``folds``-fold searches ("" when they
+    can), and the row indices of the seeded train/test split (both empty when there is no split).
 
-    Every grid search needs at least ``folds`` participants: in the train part and in each training
-    part of the outer cross-validation.
+    The cross-validation needs at least ``folds`` participants (``who``), and every grid search needs
+    ``folds`` in the train part and in each training part of the outer cross-validation.
     """
     n_groups = len(np.unique(groups))
-    if n_groups < folds:
-        return f"{n_groups} participants for {folds}-fold cross-validation"
+    note = shortfall(n_groups, folds, f"{folds}-fold cross-validation by participant", who)
+    if note:
+        return note, np.arange(0), np.arange(0)
+    train, test = group_split(groups, test_size, seed)
     smallest = min(
         [len(np.unique(groups[train]))]
         + [len(np.unique(groups[outer])) for outer, _ in group_kfold(folds, seed).split(groups, groups=groups)]
     )
-    if smallest < folds:
-        return f"a training part of {smallest} participants cannot be searched with {folds} folds"
-    return ""
+    what = f"the {folds}-fold grid search of each training part"
+    return shortfall(smallest, folds, what, f"{who} in the smallest training part"), train, test
 
 
 def regression_models(
@@ -176,6 +179,7 @@ def regression_models(
     max_iter: int = 10_000,
     n_permutations: int = 200,
     seed: int = 0,
+    who: str = USABLE,
 ) -> pd.DataFrame:
     """The nine models, one row each (``COLUMNS``).
 
@@ -183,14 +187,13 @@ def regression_models(
     n_participants_train, n_participants_test, cv_r2, cv_mae (out-of-sample, ``folds``-fold by
     participant, nested for elastic_net_cv), r2_permutation_p, n_permutations, the alpha and
     l1_ratio the search chose on the train part (elastic_net_cv only) and a note. ``data`` needs
-    participant_id, ``target`` and the feature columns; it needs at least 2 participants. Every random
-    step uses ``seed``. With too few participants for the folds the statistics are NaN and the note
+    participant_id, ``target`` and the feature columns. Every random step uses ``seed``. With too few
+    participants (``who``) for the folds, none at all included, the statistics are NaN and the note
     says why (``too_few_participants``).
     """
     y = data[target].to_numpy(float)
     groups = data["participant_id"].to_numpy()
-    train, test = group_split(groups, test_size, seed)
-    note = too_few_participants(groups, train, folds, seed)
+    note, train, test = too_few_participants(groups, folds, test_size, seed, who)
     search = ElasticNetSearch(alphas, l1_ratios, folds, seed, max_iter)
     everything = np.arange(len(y))
     rows = []
