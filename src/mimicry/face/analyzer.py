@@ -172,9 +172,9 @@ def face_landmarker(task_path, max_num_faces: int, min_detection_confidence: flo
     """A MediaPipe Face Landmarker (tasks API) on the CPU, in IMAGE mode, without its blendshapes
     (``blendshape_net`` computes them, batched, from the stored landmarks).
 
-    IMAGE mode, not VIDEO: our tracking is the normalised view made from the previous frame's face; the
-    task's own VIDEO-mode tracking on that view lagged a smile's onset by 2-3 frames and held mouthSmile
-    at 0.56 where the task on the frame gives 0.84 (single_face.mp4, docs/models.md)."""
+    IMAGE mode, not VIDEO: our tracking is the normalised view made from the previous frame's face, so each
+    frame is measured on its own, with no smoothing state and no timestamps to keep; VIDEO mode would skip
+    the face detector (about 1 ms a frame of 12) but smooth the landmarks over time (docs/models.md)."""
     from mediapipe.tasks.python import BaseOptions, vision
 
     options = vision.FaceLandmarkerOptions(
