@@ -1,0 +1,109 @@
+"""Trial responses in time bins, as the facial-mimicry literature analyses them.
+
+Each participant x stimulus x reaction: the reaction's mean in bins of ``bin_ms`` over the presentation
+minus the trial's own baseline (default: the mean of the last ``baseline_ms`` = 1000 ms before onset),
+and the same z-scored within participant and reaction. Times are ms since stimulus onset; scores are
+0-100 and responses are differences from the baseline in score points (-100 to 100), or z.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from mimicry.epochs import BASELINES, baselines, coverage, epoch_bounds, epochs, frame_interval_ms
+from mimicry.names import REACTIONS
+
+#: Trial baselines: the mean of the last baseline_ms before onset, or one of the epoch baselines.
+TRIAL_BASELINES = ("pre_mean", *BASELINES)
+
+#: results/trials/{participant}.parquet: one row per stimulus x reaction x time bin.
+TRIAL_SCHEMA = pa.schema(
+    [
+        ("participant_id", pa.string()),
+        ("stimulus", pa.string()),
+        ("stimulus_emotion", pa.string()),
+        ("identity", pa.string()),
+        ("block", pa.int64()),
+        ("reaction", pa.string()),
+        ("bin_start_ms", pa.float64()),
+        ("bin_end_ms", pa.float64()),
+        ("baseline", pa.string()),
+        ("baseline_value", pa.float64()),
+        ("response", pa.float64()),
+        ("response_z", pa.float64()),
+        ("n_frames", pa.int64()),
+        ("coverage", pa.float64()),
+    ]
+)
+
+
+def pre_means(table: pd.DataFrame, bounds: pd.DataFrame, baseline_ms: float, min_coverage: float,
+              interval_ms: float) -> pd.DataFrame:
+    """Per stimulus (index) x reaction (columns): the mean of the face frames in the last ``baseline_ms``
+    before onset (clipped to the pre-stimulus blank, ``table`` from epochs()); NaN when faces cover less
+    than ``min_coverage`` of that span."""
+    pre = table[(table["phase"] == "pre") & (table["time_ms"] >= -baseline_ms)]
+    rows = {}
+    for stimulus, b in bounds.iterrows():
+        frames = pre[pre["stimulus"] == stimulus]
+        span = min(baseline_ms, b.onset - b.pre_start)
+        covered = coverage(frames["face"], span, interval_ms) >= min_coverage
+        rows[stimulus] = frames.loc[frames["face"], list(REACTIONS)].mean() if covered else np.nan
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(REACTIONS)).rename_axis("stimulus")
+
+
+def trial_bins(table: pd.DataFrame, stimuli: pd.DataFrame, base: pd.DataFrame, bin_ms: float, min_coverage: float,
+               interval_ms: float, baseline: str) -> pd.DataFrame:
+    """Per stimulus x reaction x bin of ``bin_ms`` over [0, duration): the mean of the bin's face frames
+    minus the trial's baseline (``base``: stimulus x reaction, points). A bin whose face frames cover less
+    than ``min_coverage`` of its span, or a NaN baseline, gives a NaN response. The last bin ends at the
+    offset. ``response_z`` is left NaN (see add_z). Columns of TRIAL_SCHEMA."""
+    shown = table[table["phase"] == "stimulus"]
+    blocks = []
+    for stim in stimuli.itertuples(index=False):
+        frames = shown[shown["stimulus"] == stim.stimulus]
+        starts = np.arange(0.0, stim.duration_ms, bin_ms)
+        index = np.floor(frames["time_ms"].to_numpy(float) / bin_ms).astype(int)
+        offset = base.loc[stim.stimulus, list(REACTIONS)].to_numpy(float)
+        for i, start in enumerate(starts):
+            end = min(start + bin_ms, stim.duration_ms)
+            inside = frames[index == i]
+            face = inside["face"].to_numpy(bool)
+            cover = coverage(face, end - start, interval_ms)
+            values = inside.loc[face, list(REACTIONS)].to_numpy(float)
+            mean = np.nanmean(values, axis=0) if face.any() and cover >= min_coverage else np.full(len(REACTIONS), np.nan)
+            blocks.append(pd.DataFrame({
+                "participant_id": stim.participant_id, "stimulus": stim.stimulus,
+                "stimulus_emotion": stim.stimulus_emotion, "identity": stim.identity, "block": stim.block,
+                "reaction": REACTIONS, "bin_start_ms": start, "bin_end_ms": end, "baseline": baseline,
+                "baseline_value": offset, "response": mean - offset, "response_z": np.nan,
+                "n_frames": int(face.sum()), "coverage": cover,
+            }))
+    return pd.concat(blocks, ignore_index=True)[TRIAL_SCHEMA.names]
+
+
+def add_z(trials: pd.DataFrame) -> pd.DataFrame:
+    """``response_z``: ``response`` z-scored within participant and reaction over all their stimuli and bins
+    (sample SD); NaN where the SD is 0 or undefined (a reaction that never moved)."""
+    group = trials.groupby(["participant_id", "reaction"], observed=True, sort=False)["response"]
+    sd = group.transform("std")
+    trials["response_z"] = ((trials["response"] - group.transform("mean")) / sd.where(sd > 0)).astype(float)
+    return trials
+
+
+def participant_trials(frames: pd.DataFrame, stimuli: pd.DataFrame, *, pre_blank_ms: float, post_blank_ms: float,
+                       min_coverage: float, bin_ms: float, baseline: str, baseline_ms: float) -> pd.DataFrame:
+    """One participant's trial responses in time bins (TRIAL_SCHEMA), baseline ``baseline`` (TRIAL_BASELINES):
+    pre_mean uses the last ``baseline_ms`` before onset, the others are epochs.baselines()."""
+    if baseline not in TRIAL_BASELINES:
+        raise ValueError(f"unknown trial baseline {baseline!r}; expected one of {', '.join(TRIAL_BASELINES)}")
+    bounds = epoch_bounds(stimuli, pre_blank_ms, post_blank_ms)
+    table = epochs(frames, bounds)
+    interval = frame_interval_ms(frames["time_ms"])
+    if baseline == "pre_mean":
+        base = pre_means(table, bounds, baseline_ms, min_coverage, interval)
+    else:
+        base = baselines(table, bounds, stimuli, baseline, min_coverage, interval)
+    return add_z(trial_bins(table, stimuli, base, bin_ms, min_coverage, interval, baseline))
