@@ -35,3 +35,9 @@ def read_quality(path: str | os.PathLike) -> pd.DataFrame:
 def read_timecourses(path: str | os.PathLike) -> pd.DataFrame:
     """results/timecourses.parquet: participant_id, stimulus, stimulus_emotion, reaction, time_ms, value (0-100)."""
     return read_keyed(path)
+
+
+def read_trials(path: str | os.PathLike, columns=None) -> pd.DataFrame:
+    """results/trials.parquet: per participant x stimulus x reaction x time bin, the baseline-corrected
+    response (points) and response_z (mimicry.trials.TRIAL_SCHEMA); only ``columns`` when given."""
+    return read_keyed(path, columns)

@@ -50,7 +50,7 @@ def pre_means(table: pd.DataFrame, bounds: pd.DataFrame, baseline_ms: float, min
         frames = pre[pre["stimulus"] == stimulus]
         span = min(baseline_ms, b.onset - b.pre_start)
         covered = coverage(frames["face"], span, interval_ms) >= min_coverage
-        rows[stimulus] = frames.loc[frames["face"], list(REACTIONS)].mean() if covered else np.nan
+        rows[stimulus] = frames.loc[frames["face"], list(REACTIONS)].mean() if covered else pd.Series(np.nan, REACTIONS)
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(REACTIONS)).rename_axis("stimulus")
 
 

@@ -13,6 +13,7 @@ FACIAL_TABLES = [
     "glasses_ttest",
     "mimicry_index",
     "mimicry_index_summary",
+    "congruence_models",
 ]
 FACIAL_FIGURES = ["reactions_by_stimulus_bar", "reactions_by_stimulus_box", "joy_to_happy_timecourse"]
 FACIAL_OUTPUTS = (
@@ -257,3 +258,29 @@ rule mimicry_index:
         "results/logs/mimicry_index.log",
     script:
         "../scripts/stats_mimicry_index.py"
+
+
+rule congruence_models:
+    """Mixed models of congruent vs incongruent trial responses (participant and stimulus random intercepts)."""
+    input:
+        trials="results/trials.parquet",
+        eq="results/eq_scores.tsv",
+    output:
+        report(
+            "results/tables/congruence_models.tsv",
+            caption="../report/congruence_models.rst",
+            category=FACIAL,
+            subcategory="Mimicry models",
+        ),
+    params:
+        congruence=ANALYSIS["congruence"],
+        confidence=ANALYSIS["confidence"],
+        max_grade=MAX_GRADE,
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/congruence_models.log",
+    benchmark:
+        "results/benchmarks/congruence_models.tsv"
+    script:
+        "../scripts/stats_congruence.py"
