@@ -26,10 +26,10 @@ def frames_and_stimuli(smile_at, duration_ms=2000.0, onsets=(3000.0, 8000.0), pi
     return frames, stimuli
 
 
-def run(frames, stimuli, **kwargs):
+def run(frames, stimuli, metrics=False, **kwargs):
     options = {"pre_blank_ms": 2000, "post_blank_ms": 2000, "min_coverage": 0.5, "bin_ms": 500, "baseline": "pre_mean",
                "baseline_ms": 1000, **kwargs}
-    return participant_trials(frames, stimuli, **options)
+    return participant_trials(frames, stimuli, **options)[int(metrics)]
 
 
 def smile_of(trials, stimulus):
@@ -79,6 +79,21 @@ def test_the_epoch_baselines_are_accepted_and_unknown_ones_refused():
     assert (smile_of(run(frames, stimuli, baseline="none"), "AF01HAS")["response"] == 7.0).all()
     with pytest.raises(ValueError, match="unknown trial baseline"):
         run(frames, stimuli, baseline="median")
+
+
+def test_imotions_metrics_time_above_onsets_and_area():
+    # smile 80 in [3000, 3400) and [4000, 4300) ms, else 20: 7 of 20 face frames above 50 in two runs
+    def smile(t):
+        return 80.0 if 3000 <= t < 3400 or 4000 <= t < 4300 else 20.0
+
+    metrics = run(*frames_and_stimuli(smile), metrics=True)
+    happy = metrics[(metrics["reaction"] == "smile") & (metrics["stimulus"] == "AF01HAS")].iloc[0]
+    assert happy.time_above_pct == pytest.approx(35.0) and happy.n_onsets == 2
+    # baseline 20: the curve is 60 on the frames above; trapezoids over 100 ms steps (frames at 0..1900 ms)
+    corrected = np.where([smile(3000 + t) > 50 for t in np.arange(0, 2000, 100)], 60.0, 0.0)
+    assert happy.auc == pytest.approx(((corrected[1:] + corrected[:-1]) / 2 * 0.1).sum())
+    angry = metrics[(metrics["reaction"] == "smile") & (metrics["stimulus"] == "AF01ANS")].iloc[0]
+    assert (angry.time_above_pct, angry.n_onsets, angry.auc) == (0.0, 0, 0.0)
 
 
 def synthetic_trials(n_participants, effect=3.0, seed=0):

@@ -1,9 +1,11 @@
-"""Trial responses in time bins, as the facial-mimicry literature analyses them.
+"""Trial responses in time bins, as the facial-mimicry literature analyses them, and iMotions' metrics.
 
 Each participant x stimulus x reaction: the reaction's mean in bins of ``bin_ms`` over the presentation
 minus the trial's own baseline (default: the mean of the last ``baseline_ms`` = 1000 ms before onset),
-and the same z-scored within participant and reaction. Times are ms since stimulus onset; scores are
-0-100 and responses are differences from the baseline in score points (-100 to 100), or z.
+and the same z-scored within participant and reaction; and the iMotions-style aggregates of the
+presentation (time above a threshold, onsets above it, area under the baseline-corrected curve). Times
+are ms since stimulus onset; scores are 0-100 and responses are differences from the baseline in score
+points (-100 to 100), or z.
 """
 
 from __future__ import annotations
@@ -33,6 +35,24 @@ TRIAL_SCHEMA = pa.schema(
         ("baseline_value", pa.float64()),
         ("response", pa.float64()),
         ("response_z", pa.float64()),
+        ("n_frames", pa.int64()),
+        ("coverage", pa.float64()),
+    ]
+)
+
+#: results/imotions/{participant}.parquet: one row per stimulus x reaction.
+METRIC_SCHEMA = pa.schema(
+    [
+        ("participant_id", pa.string()),
+        ("stimulus", pa.string()),
+        ("stimulus_emotion", pa.string()),
+        ("identity", pa.string()),
+        ("block", pa.int64()),
+        ("reaction", pa.string()),
+        ("threshold", pa.float64()),
+        ("time_above_pct", pa.float64()),
+        ("n_onsets", pa.int64()),
+        ("auc", pa.float64()),
         ("n_frames", pa.int64()),
         ("coverage", pa.float64()),
     ]
@@ -93,10 +113,39 @@ def add_z(trials: pd.DataFrame) -> pd.DataFrame:
     return trials
 
 
+def presentation_metrics(table: pd.DataFrame, stimuli: pd.DataFrame, base: pd.DataFrame, threshold: float,
+                         min_coverage: float, interval_ms: float) -> pd.DataFrame:
+    """Per stimulus x reaction over the presentation's face frames (METRIC_SCHEMA): ``time_above_pct``, the
+    percent (0-100) of them whose absolute score (0-100) exceeds ``threshold``; ``n_onsets``, the runs of
+    consecutive face frames above it; ``auc``, the area under the baseline-corrected curve (points x s,
+    trapezoids between face frames). NaN (onsets: 0) when faces cover less than ``min_coverage``."""
+    shown = table[(table["phase"] == "stimulus") & table["face"]]
+    blocks = []
+    for stim in stimuli.itertuples(index=False):
+        frames = shown[shown["stimulus"] == stim.stimulus]
+        cover = coverage(np.ones(len(frames), bool), stim.duration_ms, interval_ms)
+        values = frames[list(REACTIONS)].to_numpy(float)
+        above = values > threshold
+        starts = (np.diff(np.vstack([np.zeros((1, len(REACTIONS)), bool), above]).astype(int), axis=0) == 1).sum(axis=0)
+        corrected = values - base.loc[stim.stimulus, list(REACTIONS)].to_numpy(float)
+        stats = {"time_above_pct": 100 * above.mean(axis=0) if len(frames) else np.nan, "n_onsets": starts,
+                 "auc": np.trapz(corrected, frames["time_ms"].to_numpy(float) / 1000, axis=0)}
+        if cover < min_coverage:
+            stats = {"time_above_pct": np.nan, "n_onsets": 0, "auc": np.nan}
+        blocks.append(pd.DataFrame({
+            "participant_id": stim.participant_id, "stimulus": stim.stimulus, "stimulus_emotion": stim.stimulus_emotion,
+            "identity": stim.identity, "block": stim.block, "reaction": REACTIONS, "threshold": float(threshold),
+            **stats, "n_frames": len(frames), "coverage": cover,
+        }))
+    return pd.concat(blocks, ignore_index=True)[METRIC_SCHEMA.names]
+
+
 def participant_trials(frames: pd.DataFrame, stimuli: pd.DataFrame, *, pre_blank_ms: float, post_blank_ms: float,
-                       min_coverage: float, bin_ms: float, baseline: str, baseline_ms: float) -> pd.DataFrame:
-    """One participant's trial responses in time bins (TRIAL_SCHEMA), baseline ``baseline`` (TRIAL_BASELINES):
-    pre_mean uses the last ``baseline_ms`` before onset, the others are epochs.baselines()."""
+                       min_coverage: float, bin_ms: float, baseline: str, baseline_ms: float,
+                       threshold: float = 50.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One participant's trial responses in time bins (TRIAL_SCHEMA) and presentation metrics (METRIC_SCHEMA),
+    baseline ``baseline`` (TRIAL_BASELINES): pre_mean uses the last ``baseline_ms`` before onset, the others
+    are epochs.baselines(); ``threshold`` (0-100) of the metrics."""
     if baseline not in TRIAL_BASELINES:
         raise ValueError(f"unknown trial baseline {baseline!r}; expected one of {', '.join(TRIAL_BASELINES)}")
     bounds = epoch_bounds(stimuli, pre_blank_ms, post_blank_ms)
@@ -106,4 +155,5 @@ def participant_trials(frames: pd.DataFrame, stimuli: pd.DataFrame, *, pre_blank
         base = pre_means(table, bounds, baseline_ms, min_coverage, interval)
     else:
         base = baselines(table, bounds, stimuli, baseline, min_coverage, interval)
-    return add_z(trial_bins(table, stimuli, base, bin_ms, min_coverage, interval, baseline))
+    return (add_z(trial_bins(table, stimuli, base, bin_ms, min_coverage, interval, baseline)),
+            presentation_metrics(table, stimuli, base, threshold, min_coverage, interval))

@@ -5,6 +5,7 @@ REACTION_OUTPUTS = [
     "results/reactions.parquet",
     "results/timecourses.parquet",
     "results/trials.parquet",
+    "results/imotions.parquet",
     "results/features.tsv",
 ]
 
@@ -15,7 +16,7 @@ localrules:
 
 
 rule reaction_features:
-    """Epochs, baseline and reaction features, binned time courses and trial bins of one participant."""
+    """Epochs, baseline and reaction features, binned time courses, trial bins and iMotions metrics of one participant."""
     input:
         frames="results/frames/{participant}.parquet",
         stimuli=STIMULI_SHEET,
@@ -23,6 +24,7 @@ rule reaction_features:
         reactions="results/reactions/{participant}.parquet",
         timecourses="results/timecourses/{participant}.parquet",
         trials="results/trials/{participant}.parquet",
+        imotions="results/imotions/{participant}.parquet",
     params:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
         schema=SCHEMAS["stimuli"],
@@ -38,16 +40,18 @@ rule reaction_features:
 
 
 rule usable_reactions:
-    """Reaction features, time courses and trial bins of the usable participants, one file each."""
+    """Reaction features, time courses, trial bins and iMotions metrics of the usable participants, one file each."""
     input:
         quality="results/quality.tsv",
         reactions=expand("results/reactions/{participant}.parquet", participant=PARTICIPANTS),
         timecourses=expand("results/timecourses/{participant}.parquet", participant=PARTICIPANTS),
         trials=expand("results/trials/{participant}.parquet", participant=PARTICIPANTS),
+        imotions=expand("results/imotions/{participant}.parquet", participant=PARTICIPANTS),
     output:
         reactions="results/reactions.parquet",
         timecourses="results/timecourses.parquet",
         trials="results/trials.parquet",
+        imotions="results/imotions.parquet",
     params:
         max_grade=config["quality"]["max_grade"],
     conda:
