@@ -42,16 +42,29 @@ def tests(mapping: dict, contrasts: list[dict]) -> list[dict]:
     return by_emotion + by_contrast
 
 
-def trial_responses(trials: pd.DataFrame, test: dict, column: str = "response") -> pd.DataFrame:
-    """One row per participant x stimulus of the test's emotions: participant_id, stimulus, identity,
+def trial_responses(trials: pd.DataFrame, test: dict, column: str = "response",
+                    by: tuple = ("stimulus", "identity", "stimulus_emotion")) -> pd.DataFrame:
+    """One row per participant x stimulus of the test's emotions (``by``): participant_id, stimulus, identity,
     stimulus_emotion, congruence (1 congruent, 0 incongruent) and response, the mean of ``column`` over
-    the time bins and the test's reactions (missing bins skipped; trials without any are dropped)."""
+    the time bins and the test's reactions (missing bins skipped; trials without any are dropped).
+    With ``by`` = ("stimulus_emotion", "bin_start_ms"): per participant, emotion and bin (the figures)."""
     rows = trials[trials["reaction"].isin(test["reactions"])
                   & trials["stimulus_emotion"].isin(test["congruent"] + test["incongruent"])]
-    keys = ["participant_id", "stimulus", "identity", "stimulus_emotion"]
-    table = rows.groupby(keys, observed=True)[column].mean().rename("response").dropna().reset_index()
+    table = rows.groupby(["participant_id", *by], observed=True)[column].mean().rename("response").dropna().reset_index()
     table["congruence"] = table["stimulus_emotion"].isin(test["congruent"]).astype(float)
     return table
+
+
+def congruence_timecourses(trials: pd.DataFrame, tests_: list[dict], column: str = "response") -> pd.DataFrame:
+    """Per test, participant, congruence (1/0) and bin (bin_start_ms): the mean response over the test's
+    reactions and the participant's trials of that congruence (incongruent emotions weighted equally)."""
+    pieces = []
+    for test in tests_:
+        table = trial_responses(trials, test, column, by=("stimulus_emotion", "bin_start_ms"))
+        keys = ["participant_id", "congruence", "bin_start_ms"]
+        pieces.append(table.groupby(keys, observed=True)["response"].mean().reset_index().assign(test=test["test"]))
+    columns = ["test", "participant_id", "congruence", "bin_start_ms", "response"]
+    return pd.concat(pieces, ignore_index=True)[columns] if pieces else pd.DataFrame(columns=columns)
 
 
 def design(table: pd.DataFrame, model: str) -> pd.DataFrame:
