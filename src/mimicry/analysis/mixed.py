@@ -3,9 +3,9 @@
 y = X b + Z u + e, with one random intercept per level of each grouping factor (u_k ~ N(0, s2_k),
 independent across factors, so factors may be crossed) and e ~ N(0, s2). The fit follows lme4's
 profiled REML: with theta_k = s_k / s, Lambda = diag(theta) and M = Lambda Z'Z Lambda + I, every
-quantity needs only the Cholesky factor of M (size: the number of participants plus stimuli), so a
-fit of 1,000 participants takes about a second where statsmodels' MixedLM with crossed variance
-components took 9 minutes (docs/analysis.md). Fixed effects get t tests and intervals with
+quantity needs only M's Cholesky factor, and as the first factor's block of M is diagonal, only that of
+its Schur complement (the size of the stimuli), so a fit of 1,000 participants takes seconds where
+statsmodels' MixedLM with crossed variance components took 9 minutes (docs/analysis.md). Fixed effects get t tests and intervals with
 Satterthwaite degrees of freedom (as lmerTest), from numerical derivatives of the REML criterion.
 """
 
@@ -45,19 +45,33 @@ class _Crossed:
         cols = np.concatenate([c + s for c, s in zip(codes, starts)])
         rows = np.tile(np.arange(n), len(codes))
         Z = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n, sum(self.sizes)))
-        self.ZtZ, self.ZtX, self.Zty = (Z.T @ Z).toarray(), Z.T @ X, Z.T @ y
+        ZtZ, k = (Z.T @ Z).tocsr(), self.sizes[0]
+        # the first factor's block is diagonal (counts); the rest dense (stimuli: tens to hundreds of levels)
+        self.d1, self.B0, self.C0 = ZtZ.diagonal()[:k], ZtZ[:k, k:].toarray(), ZtZ[k:, k:].toarray()
+        self.ZtX, self.Zty = Z.T @ X, Z.T @ y
         self.XtX, self.Xty, self.yty = X.T @ X, X.T @ y, y @ y
 
     def pieces(self, theta):
-        """log|V_theta|, X'V_theta^-1 X, the GLS estimate and r'V_theta^-1 r, with V_theta = V / s2."""
+        """log|V_theta|, X'V_theta^-1 X, the GLS estimate and r'V_theta^-1 r, with V_theta = V / s2.
+
+        M is split at the first factor, whose block of Z'Z is diagonal: only the Schur complement of the
+        other factors (e.g. the stimuli) is factorised, so a fit costs O(participants x stimuli)."""
         lam = np.repeat(theta, self.sizes)
-        chol = linalg.cho_factor(lam[:, None] * self.ZtZ * lam + np.eye(len(lam)), lower=True)
-        a, b = lam[:, None] * self.ZtX, lam * self.Zty
-        ma, mb = linalg.cho_solve(chol, a), linalg.cho_solve(chol, b)
-        xvx, xvy = self.XtX - a.T @ ma, self.Xty - a.T @ mb
+        k, rest = self.sizes[0], lam[self.sizes[0]:]
+        a, B = theta[0] ** 2 * self.d1 + 1, theta[0] * self.B0 * rest
+        C = rest[:, None] * self.C0 * rest + np.eye(len(rest))
+        schur = linalg.cho_factor(C - B.T @ (B / a[:, None]), lower=True)
+
+        def solve(r):
+            x2 = linalg.cho_solve(schur, r[k:] - B.T @ (r[:k] / a.reshape(-1, *[1] * (r.ndim - 1))))
+            return np.concatenate([(r[:k] - B @ x2) / a.reshape(-1, *[1] * (r.ndim - 1)), x2])
+
+        u, v = lam[:, None] * self.ZtX, lam * self.Zty
+        mu, mv = solve(u), solve(v)
+        xvx, xvy = self.XtX - u.T @ mu, self.Xty - u.T @ mv
         beta = linalg.solve(xvx, xvy, assume_a="pos")
-        rss = self.yty - b @ mb - beta @ xvy
-        return 2 * np.log(np.diag(chol[0])).sum(), xvx, beta, rss
+        rss = self.yty - v @ mv - beta @ xvy
+        return np.log(a).sum() + 2 * np.log(np.diag(schur[0])).sum(), xvx, beta, rss
 
     def profiled(self, theta) -> float:
         """The REML criterion (-2 log likelihood, constants dropped) with s2 profiled out."""
@@ -116,8 +130,11 @@ def satterthwaite(model: _Crossed, variances: np.ndarray, free: np.ndarray) -> t
 
 def fit_crossed(y, X: pd.DataFrame, groups: dict[str, np.ndarray], confidence: float = 0.95) -> Fit:
     """REML fit of y on the columns of ``X`` (intercept included by the caller) with a random intercept
-    for each grouping factor of ``groups`` (name -> labels per row). Convergence problems, variance
+    for each of two or more grouping factors of ``groups`` (name -> labels per row; the first should be the
+    one with most levels, e.g. participant). Convergence problems, variance
     components estimated at zero and missing df are listed in ``warnings``, never raised."""
+    if len(groups) < 2:
+        raise ValueError(f"fit_crossed needs at least two grouping factors, got {', '.join(groups) or 'none'}")
     y = np.asarray(y, float)
     codes = [pd.factorize(np.asarray(labels))[0] for labels in groups.values()]
     model = _Crossed(y, X.to_numpy(float), codes)
