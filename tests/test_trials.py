@@ -141,3 +141,18 @@ def test_the_planted_congruence_effect_is_estimated():
     row = table.set_index("term").loc["congruence"]
     assert row.ci_low < 3.0 < row.ci_high and row.p < 0.001
     assert (row.n_participants, row.n_stimuli, row.n_trials) == (12, 8, 96)
+
+
+def test_read_trial_means_is_the_pandas_mean_over_bins_skipping_nan(tmp_path):
+    from mimicry.epochs import write_parquet
+    from mimicry.tables import read_trial_means
+
+    trials = run(*frames_and_stimuli(lambda t: (t // 300) % 5, pid="007"))
+    trials.loc[trials.index[::7], "response"] = np.nan
+    write_parquet(trials, tmp_path / "trials.parquet", TRIAL_SCHEMA)
+    read = read_trial_means(tmp_path / "trials.parquet", "response", ["smile", "joy"])
+    keys = ["participant_id", "stimulus", "identity", "stimulus_emotion", "reaction"]
+    expected = trials[trials["reaction"].isin(["smile", "joy"])].groupby(keys)["response"].mean()
+    got = read.set_index(keys)["response"].sort_index()
+    np.testing.assert_allclose(got, expected.sort_index())
+    assert set(read["participant_id"]) == {"007"}

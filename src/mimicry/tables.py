@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 KEY = "participant_id"
 
@@ -37,7 +39,12 @@ def read_timecourses(path: str | os.PathLike) -> pd.DataFrame:
     return read_keyed(path)
 
 
-def read_trials(path: str | os.PathLike, columns=None) -> pd.DataFrame:
-    """results/trials.parquet: per participant x stimulus x reaction x time bin, the baseline-corrected
-    response (points) and response_z (mimicry.trials.TRIAL_SCHEMA); only ``columns`` when given."""
-    return read_keyed(path, columns)
+def read_trial_means(path: str | os.PathLike, column: str, reactions, by: tuple = ("stimulus", "identity", "stimulus_emotion")) -> pd.DataFrame:
+    """results/trials.parquet reduced while reading: per participant_id x ``by`` x reaction (only
+    ``reactions``), the mean of ``column`` over the rows (time bins, or stimuli when ``by`` has no
+    stimulus); missing values skipped. participant_id stays text."""
+    table = ds.dataset(path).to_table(columns=["participant_id", *by, "reaction", column],
+                                      filter=pc.field("reaction").isin(list(reactions)))
+    keys = ["participant_id", *by, "reaction"]
+    means = table.group_by(keys).aggregate([(column, "mean")]).to_pandas()
+    return means.rename(columns={f"{column}_mean": column})[[*keys, column]]

@@ -4,11 +4,12 @@ import sys
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
 from mimicry.analysis import congruence, data, notes
-from mimicry.tables import read_trials
+from mimicry.tables import read_trial_means
 
 p = snakemake.params
-columns = ["participant_id", "stimulus", "stimulus_emotion", "identity", "reaction", p.congruence["response"]]
-trials = read_trials(snakemake.input.trials, columns)
+tests = congruence.tests(p.congruence["mapping"], p.congruence["contrasts"])
+reactions = {r for test in tests for r in test["reactions"]}
+trials = read_trial_means(snakemake.input.trials, p.congruence["response"], reactions)
 table = congruence.congruence_models(trials, data.read_eq(snakemake.input.eq), p.congruence, p.confidence,
                                      notes.usable(p.max_grade))
 notes.write_table(table, snakemake.output[0])

@@ -8,13 +8,13 @@ import pandas as pd
 
 from mimicry import plots
 from mimicry.analysis import congruence, notes
-from mimicry.tables import read_trials
+from mimicry.tables import read_trial_means
 
 p, out = snakemake.params, snakemake.output
 column = p.congruence["response"]
 tests = congruence.tests(p.congruence["mapping"], p.congruence["contrasts"])
-trials = read_trials(snakemake.input.trials,
-                     ["participant_id", "stimulus", "stimulus_emotion", "identity", "reaction", "bin_start_ms", column])
+reactions = {r for test in tests for r in test["reactions"]}
+trials = read_trial_means(snakemake.input.trials, column, reactions, by=("stimulus_emotion", "bin_start_ms"))
 courses = congruence.congruence_timecourses(trials, tests, column)
 models = pd.read_csv(snakemake.input.models, sep="\t")
 unit = "z within participant and reaction" if column == "response_z" else "points, 0-100 scale"

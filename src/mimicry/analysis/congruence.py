@@ -45,12 +45,15 @@ def tests(mapping: dict, contrasts: list[dict]) -> list[dict]:
 def trial_responses(trials: pd.DataFrame, test: dict, column: str = "response",
                     by: tuple = ("stimulus", "identity", "stimulus_emotion")) -> pd.DataFrame:
     """One row per participant x stimulus of the test's emotions (``by``): participant_id, stimulus, identity,
-    stimulus_emotion, congruence (1 congruent, 0 incongruent) and response, the mean of ``column`` over
-    the time bins and the test's reactions (missing bins skipped; trials without any are dropped).
-    With ``by`` = ("stimulus_emotion", "bin_start_ms"): per participant, emotion and bin (the figures)."""
+    stimulus_emotion, congruence (1 congruent, 0 incongruent) and response: ``column`` averaged over the
+    time bins for each of the test's reactions, then over those reactions (missing values skipped; trials
+    without any are dropped). With ``by`` = ("stimulus_emotion", "bin_start_ms"): per participant, emotion
+    and bin (the figures)."""
     rows = trials[trials["reaction"].isin(test["reactions"])
                   & trials["stimulus_emotion"].isin(test["congruent"] + test["incongruent"])]
-    table = rows.groupby(["participant_id", *by], observed=True)[column].mean().rename("response").dropna().reset_index()
+    keys = ["participant_id", *by]
+    per_reaction = rows.groupby([*keys, "reaction"], observed=True)[column].mean()
+    table = per_reaction.groupby(level=keys, observed=True).mean().rename("response").dropna().reset_index()
     table["congruence"] = table["stimulus_emotion"].isin(test["congruent"]).astype(float)
     return table
 
