@@ -14,21 +14,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from mimicry.epochs import BASELINES, baselines, coverage, epoch_bounds, epochs, frame_interval_ms
+from mimicry.epochs import BASELINES, REACTION_SCHEMA, baselines, coverage, epoch_bounds, epochs, frame_interval_ms
 from mimicry.names import REACTIONS
 
 #: Trial baselines: the mean of the last baseline_ms before onset, or one of the epoch baselines.
 TRIAL_BASELINES = ("pre_mean", *BASELINES)
 
+#: The leading fields of every per-stimulus x reaction table: participant_id ... block, reaction.
+KEY_FIELDS = [REACTION_SCHEMA.field(name) for name in
+              ("participant_id", "stimulus", "stimulus_emotion", "identity", "block", "reaction")]
 #: results/trials/{participant}.parquet: one row per stimulus x reaction x time bin.
 TRIAL_SCHEMA = pa.schema(
     [
-        ("participant_id", pa.string()),
-        ("stimulus", pa.string()),
-        ("stimulus_emotion", pa.string()),
-        ("identity", pa.string()),
-        ("block", pa.int64()),
-        ("reaction", pa.string()),
+        *KEY_FIELDS,
         ("bin_start_ms", pa.float64()),
         ("bin_end_ms", pa.float64()),
         ("baseline", pa.string()),
@@ -43,12 +41,7 @@ TRIAL_SCHEMA = pa.schema(
 #: results/imotions/{participant}.parquet: one row per stimulus x reaction.
 METRIC_SCHEMA = pa.schema(
     [
-        ("participant_id", pa.string()),
-        ("stimulus", pa.string()),
-        ("stimulus_emotion", pa.string()),
-        ("identity", pa.string()),
-        ("block", pa.int64()),
-        ("reaction", pa.string()),
+        *KEY_FIELDS,
         ("threshold", pa.float64()),
         ("time_above_pct", pa.float64()),
         ("n_onsets", pa.int64()),
