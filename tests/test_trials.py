@@ -129,7 +129,7 @@ def test_too_few_participants_give_a_sentence_not_a_traceback(n):
     eq = pd.DataFrame({"participant_id": pd.Series([f"p{i}" for i in range(n)], dtype=str),
                        "eq_score": np.arange(n, dtype=float) + 40})
     table = congruence.congruence_models(trials, eq, {"response": "response", "random_stimulus": "stimulus",
-                                                      "mapping": {"happy": ["smile"]}, "contrasts": []})
+                                                      "mapping": {"happy": ["smile"]}, "contrasts": []}, binned=trials)
     assert table["estimate"].isna().all()
     assert table["note"].str.contains(r"usable participants? with trials.*needs at least [34]").all()
 
@@ -156,3 +156,17 @@ def test_read_trial_means_is_the_pandas_mean_over_bins_skipping_nan(tmp_path):
     got = read.set_index(keys)["response"].sort_index()
     np.testing.assert_allclose(got, expected.sort_index())
     assert set(read["participant_id"]) == {"007"}
+
+
+def test_the_by_bin_model_estimates_the_congruence_effect_of_each_bin():
+    """Planted: congruence +4 points in the second bin only, and a trial effect shared by both bins."""
+    trials = synthetic_trials(12, effect=0.0, seed=9)
+    rng = np.random.default_rng(2)
+    late = (trials["bin_start_ms"] == 500.0) & (trials["stimulus_emotion"] == "happy")
+    trial_effect = trials.groupby(["participant_id", "stimulus"])["response"].transform(lambda r: rng.normal())
+    trials["response"] += 4.0 * late + trial_effect
+    table = congruence.fit_test(trials, pd.DataFrame(), CONTRAST, congruence.BIN_MODEL).set_index("term")
+    assert list(table.index) == ["bin_0", "bin_500", "congruence:bin_0", "congruence:bin_500"]
+    early, later = table.loc["congruence:bin_0"], table.loc["congruence:bin_500"]
+    assert early.ci_low < 0.0 < early.ci_high and later.ci_low < 4.0 < later.ci_high and later.p < 0.001
+    assert table["var_trial"].iloc[0] > 0.3 and table["n_trials"].iloc[0] == 12 * 8
