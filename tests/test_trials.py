@@ -170,3 +170,19 @@ def test_the_by_bin_model_estimates_the_congruence_effect_of_each_bin():
     early, later = table.loc["congruence:bin_0"], table.loc["congruence:bin_500"]
     assert early.ci_low < 0.0 < early.ci_high and later.ci_low < 4.0 < later.ci_high and later.p < 0.001
     assert table["var_trial"].iloc[0] > 0.3 and table["n_trials"].iloc[0] == 12 * 8
+
+
+def test_the_congruence_config_names_unknown_reactions_emotions_and_repeated_tests():
+    from conftest import load_config
+    from mimicry.analysis.config import config_problems
+
+    config = load_config()
+    assert config_problems(config) == []
+    congruence_config = config["analysis"]["congruence"]
+    congruence_config["mapping"]["happy"] = ["smile", "grin"]
+    congruence_config["contrasts"].append({"name": "happy", "reaction": "smile", "congruent": "neutral",
+                                           "incongruent": "angry"})
+    problems = "\n".join(config_problems(config))
+    assert "analysis.congruence.mapping.happy: unknown reaction 'grin'" in problems
+    assert "analysis.congruence.contrasts[happy]: unknown stimulus emotion 'neutral'" in problems
+    assert "test names" in problems

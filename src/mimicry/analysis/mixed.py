@@ -119,7 +119,7 @@ def satterthwaite(model: _Crossed, variances: np.ndarray, free: np.ndarray) -> t
         if np.any(np.linalg.eigvalsh(A) <= 0):
             raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
-        return np.full(model.p, np.nan), ["the REML Hessian is not positive definite: Satterthwaite df unavailable"]
+        return np.full(model.p, np.nan), ["the REML Hessian is not positive definite: no Satterthwaite df, p and CI from the normal distribution"]
     h, v = 1e-4, np.diag(model.covariance(variances))
     grads = np.column_stack([
         (np.diag(model.covariance(full(logs + h * e))) - np.diag(model.covariance(full(logs - h * e)))) / (2 * h)
