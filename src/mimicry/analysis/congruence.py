@@ -123,12 +123,15 @@ def fit_test(trials: pd.DataFrame, eq: pd.DataFrame, test: dict, model: str, *, 
             "n_trials": len(table.drop_duplicates(["participant_id", "stimulus"])),
             "reactions": ",".join(test["reactions"]), "congruent": ",".join(test["congruent"]),
             "incongruent": ",".join(test["incongruent"]), "random_stimulus": random_stimulus, "response": column}
-    if note:
-        return pd.DataFrame([{"term": term, **info, "warnings": "", "note": note} for term in TERMS[model]]).reindex(columns=COLUMNS)
     groups = {"participant": table["participant_id"].to_numpy(), "stimulus": table[random_stimulus].to_numpy()}
     if model == BIN_MODEL:  # first: the factor with most levels (mimicry.analysis.mixed)
         groups = {"trial": (table["participant_id"] + "|" + table["stimulus"]).to_numpy(), **groups}
-    fit = fit_crossed(table["response"], X, groups, confidence)
+    try:
+        fit = None if note else fit_crossed(table["response"], X, groups, confidence)
+    except np.linalg.LinAlgError as err:  # a degenerate design the checks above did not foresee
+        note = f"the {model} model could not be fitted: {err}"
+    if note:
+        return pd.DataFrame([{"term": term, **info, "warnings": "", "note": note} for term in TERMS[model]]).reindex(columns=COLUMNS)
     coef = fit.coef.assign(**info, var_participant=fit.variances["participant"], var_stimulus=fit.variances["stimulus"],
                            var_trial=fit.variances.get("trial", float("nan")), var_residual=fit.variances["residual"],
                            warnings="; ".join(fit.warnings), note="")

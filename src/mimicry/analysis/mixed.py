@@ -29,8 +29,6 @@ class Fit:
 
     coef: pd.DataFrame
     variances: dict
-    n_levels: dict
-    n_obs: int
     warnings: list = field(default_factory=list)
 
 
@@ -156,5 +154,4 @@ def fit_crossed(y, X: pd.DataFrame, groups: dict[str, np.ndarray], confidence: f
     half = stats.t.ppf(0.5 + confidence / 2, dist_df) * se
     coef = pd.DataFrame({"term": X.columns, "estimate": beta, "se": se, "df": df, "t": t,
                          "p": 2 * stats.t.sf(np.abs(t), dist_df), "ci_low": beta - half, "ci_high": beta + half})
-    return Fit(coef, {**dict(zip(groups, variances[:-1])), "residual": s2},
-               {name: int(c.max()) + 1 for name, c in zip(groups, codes)}, model.n, notes)
+    return Fit(coef, {**dict(zip(groups, variances[:-1])), "residual": s2}, notes)
