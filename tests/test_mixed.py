@@ -121,7 +121,9 @@ def test_agrees_with_lme4_and_lmertest(tmp_path):
     path = tmp_path / "d.tsv"
     table.to_csv(path, sep="\t", index=False)
     (tmp_path / "fit.R").write_text(R_SCRIPT)
-    out = subprocess.run(["Rscript", str(tmp_path / "fit.R"), str(path)], capture_output=True, text=True, check=True).stdout
+    proc = subprocess.run(["Rscript", str(tmp_path / "fit.R"), str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, f"R failed (needs r-cran-lme4 and r-cran-lmertest):\n{proc.stderr}"
+    out = proc.stdout
     lines = [line.split("\t") for line in out.strip().splitlines()]
     fixed = pd.DataFrame([line[1:] for line in lines[1:] if line[0] != "var"], columns=lines[0]).astype(float)
     variances = {line[1]: float(line[2]) for line in lines if line[0] == "var"}
