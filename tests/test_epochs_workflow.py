@@ -161,9 +161,11 @@ def test_real_study_manual_grade_and_incremental_runs(tmp_path):
     shutil.copytree(tmp_path, grown)
     write_study(grown, ["p1", "p2", "p3", "p4"], {"p3": "0"})
     ramp_frames("p4", STIMULI, 16000.0, peaks).to_parquet(grown / "results/frames/p4.parquet")
-    fan_in = {"results/quality.tsv", "results/reactions.parquet", "results/timecourses.parquet", "results/features.tsv"}
+    fan_in = {"results/quality.tsv", "results/reactions.parquet", "results/timecourses.parquet", "results/trials.parquet",
+              "results/imotions.parquet", "results/features.tsv"}
     assert pending(snakemake(grown, config, "--summary")) == fan_in | {
-        "results/quality/p4.json", "results/reactions/p4.parquet", "results/timecourses/p4.parquet"
+        "results/quality/p4.json", "results/reactions/p4.parquet", "results/timecourses/p4.parquet",
+        "results/trials/p4.parquet", "results/imotions/p4.parquet",
     }
 
     # editing one participant's stimulus rows re-runs that participant only (plus the fan-in)
@@ -171,5 +173,6 @@ def test_real_study_manual_grade_and_incremental_runs(tmp_path):
     stimuli.loc[(stimuli["participant_id"] == "p2") & (stimuli["stimulus"] == "AF01ANS"), "onset_ms"] += 40
     stimuli.to_csv(tmp_path / "stimuli.tsv", sep="\t", index=False)
     assert pending(snakemake(tmp_path, config, "--summary")) == fan_in | {
-        "results/quality/p2.json", "results/reactions/p2.parquet", "results/timecourses/p2.parquet"
+        "results/quality/p2.json", "results/reactions/p2.parquet", "results/timecourses/p2.parquet",
+        "results/trials/p2.parquet", "results/imotions/p2.parquet",
     }

@@ -31,9 +31,10 @@ STATISTICS = {
     "median_split_mwu": ["u", "p"],
     "glasses_ttest": ["t", "p", "cohens_d"],
     "mimicry_index_summary": ["t_index", "r_eq", "ci_low", "split_half_r"],
+    "congruence_models": ["estimate", "se", "ci_low", "var_residual"],
 }
 FIGURES = ["reactions_by_stimulus_bar", "reactions_by_stimulus_box", "joy_to_happy_timecourse", "eq_qq",
-           "eq_violin_distribution"]
+           "eq_violin_distribution", "congruence_timecourses", "congruence_forest"]
 
 
 @pytest.fixture(scope="module", params=[(3, 0), (3, 1), (3, 2), (6, 5)], ids=lambda c: f"{c[1]}_of_{c[0]}_usable")

@@ -166,3 +166,69 @@ def reaction_timecourse(timecourses: pd.DataFrame, reaction: str = "joy", stimul
     ax.grid(lw=0.3, alpha=0.5)
     fig.tight_layout()
     return fig
+
+
+def _mean_ci(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    """Mean and half-width of its t interval over participants (NaN half-width for fewer than 2)."""
+    values = values[~np.isnan(values)]
+    if len(values) < 2:
+        return (values.mean() if len(values) else np.nan), np.nan
+    return values.mean(), stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+
+
+def congruence_timecourses(courses: pd.DataFrame, titles: dict, ylabel: str, confidence: float = 0.95):
+    """Per test (one panel): the mean over participants of the congruent and the incongruent response in
+    each time bin (ms since onset), with between-participant ``confidence`` intervals (t, shaded).
+
+    ``courses`` from mimicry.analysis.congruence.congruence_timecourses; ``titles``: test -> panel title.
+    """
+    names = list(titles)
+    ncols = 2
+    nrows = max(1, -(-len(names) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(A4_WIDTH_IN, 1.9 * nrows + 0.8), sharex=True, squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        rows = courses[courses["test"] == name]
+        for congruent, color, label in ((1.0, "C3", "congruent"), (0.0, "C0", "incongruent")):
+            part = rows[rows["congruence"] == congruent]
+            bins = np.sort(part["bin_start_ms"].unique())
+            mean, half = np.array([_mean_ci(part.loc[part["bin_start_ms"] == b, "response"].to_numpy(float), confidence)
+                                   for b in bins]).reshape(-1, 2).T
+            ax.plot(bins, mean, color=color, lw=1.5, label=label, marker="o", ms=2.5)
+            ax.fill_between(bins, mean - half, mean + half, color=color, alpha=0.2, lw=0)
+        ax.axhline(0, color="black", lw=0.5)
+        ax.set_title(f"{titles[name]} (n = {rows['participant_id'].nunique()})", fontsize=7)
+        ax.tick_params(labelsize=7)
+        ax.grid(lw=0.3, alpha=0.5)
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    axes.flat[0].legend(frameon=False, fontsize=7)
+    fig.supxlabel("time bin start since stimulus onset (ms)", fontsize=9)
+    fig.supylabel(ylabel, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def congruence_forest(effects: pd.DataFrame, panels: dict):
+    """Forest plots, one panel per (model, term) of ``panels`` (-> panel title): each test's estimate with
+    its interval (ci_low, ci_high); a test whose model was not fitted is listed with its note's 'not fitted'.
+
+    ``effects``: rows of results/tables/congruence_models.tsv (test, model, term, estimate, ci_low, ci_high).
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(A4_WIDTH_IN, 0.35 * effects["test"].nunique() + 1.4),
+                             sharey=True, squeeze=False)
+    tests_ = list(dict.fromkeys(effects["test"]))
+    y = np.arange(len(tests_))[::-1]
+    for ax, ((model, term), title) in zip(axes[0], panels.items()):
+        rows = effects[(effects["model"] == model) & (effects["term"] == term)].set_index("test").reindex(tests_)
+        ax.errorbar(rows["estimate"], y, xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+                    fmt="o", color="C3", ms=4, capsize=2, lw=1)
+        for yi, value in zip(y, rows["estimate"]):
+            if np.isnan(value):
+                ax.text(0, yi, "not fitted", fontsize=7, va="center", color="0.4")
+        ax.axvline(0, color="black", lw=0.6, ls="--")
+        ax.set_title(title, fontsize=9)
+        ax.grid(axis="x", lw=0.3, alpha=0.5)
+        ax.tick_params(labelsize=7)
+    axes[0][0].set_yticks(y, tests_, fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 KEY = "participant_id"
 
@@ -35,3 +37,14 @@ def read_quality(path: str | os.PathLike) -> pd.DataFrame:
 def read_timecourses(path: str | os.PathLike) -> pd.DataFrame:
     """results/timecourses.parquet: participant_id, stimulus, stimulus_emotion, reaction, time_ms, value (0-100)."""
     return read_keyed(path)
+
+
+def read_trial_means(path: str | os.PathLike, column: str, reactions, by: tuple = ("stimulus", "identity", "stimulus_emotion")) -> pd.DataFrame:
+    """results/trials.parquet reduced while reading: per participant_id x ``by`` x reaction (only
+    ``reactions``), the mean of ``column`` over the rows (time bins, or stimuli when ``by`` has no
+    stimulus); missing values skipped. participant_id stays text."""
+    table = ds.dataset(path).to_table(columns=["participant_id", *by, "reaction", column],
+                                      filter=pc.field("reaction").isin(list(reactions)))
+    keys = ["participant_id", *by, "reaction"]
+    means = table.group_by(keys).aggregate([(column, "mean")]).to_pandas()
+    return means.rename(columns={f"{column}_mean": column})[[*keys, column]]

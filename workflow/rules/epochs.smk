@@ -1,7 +1,13 @@
 # Stimulus alignment, baseline correction and per-stimulus reaction features; the fan-in over the usable
 # participants (final quality grade <= quality.max_grade) and the feature matrix of the regressions.
 # STIMULI_SHEET and STIMULUS_DIGESTS: see common.smk.
-REACTION_OUTPUTS = ["results/reactions.parquet", "results/timecourses.parquet", "results/features.tsv"]
+REACTION_OUTPUTS = [
+    "results/reactions.parquet",
+    "results/timecourses.parquet",
+    "results/trials.parquet",
+    "results/imotions.parquet",
+    "results/features.tsv",
+]
 
 
 localrules:
@@ -10,13 +16,15 @@ localrules:
 
 
 rule reaction_features:
-    """Epochs, baseline and reaction features (and binned time courses) of one participant."""
+    """Epochs, baseline and reaction features, binned time courses, trial bins and iMotions metrics of one participant."""
     input:
         frames="results/frames/{participant}.parquet",
         stimuli=STIMULI_SHEET,
     output:
         reactions="results/reactions/{participant}.parquet",
         timecourses="results/timecourses/{participant}.parquet",
+        trials="results/trials/{participant}.parquet",
+        imotions="results/imotions/{participant}.parquet",
     params:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
         schema=SCHEMAS["stimuli"],
@@ -32,14 +40,18 @@ rule reaction_features:
 
 
 rule usable_reactions:
-    """Reaction features and time courses of the usable participants, one file each."""
+    """Reaction features, time courses, trial bins and iMotions metrics of the usable participants, one file each."""
     input:
         quality="results/quality.tsv",
         reactions=expand("results/reactions/{participant}.parquet", participant=PARTICIPANTS),
         timecourses=expand("results/timecourses/{participant}.parquet", participant=PARTICIPANTS),
+        trials=expand("results/trials/{participant}.parquet", participant=PARTICIPANTS),
+        imotions=expand("results/imotions/{participant}.parquet", participant=PARTICIPANTS),
     output:
         reactions="results/reactions.parquet",
         timecourses="results/timecourses.parquet",
+        trials="results/trials.parquet",
+        imotions="results/imotions.parquet",
     params:
         max_grade=config["quality"]["max_grade"],
     conda:

@@ -13,8 +13,15 @@ FACIAL_TABLES = [
     "glasses_ttest",
     "mimicry_index",
     "mimicry_index_summary",
+    "congruence_models",
 ]
-FACIAL_FIGURES = ["reactions_by_stimulus_bar", "reactions_by_stimulus_box", "joy_to_happy_timecourse"]
+FACIAL_FIGURES = [
+    "reactions_by_stimulus_bar",
+    "reactions_by_stimulus_box",
+    "joy_to_happy_timecourse",
+    "congruence_timecourses",
+    "congruence_forest",
+]
 FACIAL_OUTPUTS = (
     [f"results/tables/{name}.tsv" for name in FACIAL_TABLES]
     + [f"results/figures/{name}.{ext}" for name in FACIAL_FIGURES for ext in ("png", "pdf")]
@@ -40,6 +47,7 @@ localrules:
     ols,
     group_tests,
     mimicry_index,
+    congruence_figures,
 
 
 rule config_used:
@@ -257,3 +265,61 @@ rule mimicry_index:
         "results/logs/mimicry_index.log",
     script:
         "../scripts/stats_mimicry_index.py"
+
+
+rule congruence_models:
+    """Mixed models of congruent vs incongruent trial responses (participant and stimulus random intercepts)."""
+    input:
+        trials="results/trials.parquet",
+        eq="results/eq_scores.tsv",
+    output:
+        report(
+            "results/tables/congruence_models.tsv",
+            caption="../report/congruence_models.rst",
+            category=FACIAL,
+            subcategory="Mimicry models",
+        ),
+    params:
+        congruence=ANALYSIS["congruence"],
+        confidence=ANALYSIS["confidence"],
+        max_grade=MAX_GRADE,
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/congruence_models.log",
+    benchmark:
+        "results/benchmarks/congruence_models.tsv"
+    script:
+        "../scripts/stats_congruence.py"
+
+
+rule congruence_figures:
+    """Congruent vs incongruent time courses per test; forest plots of the congruence effect and x EQ."""
+    input:
+        trials="results/trials.parquet",
+        models="results/tables/congruence_models.tsv",
+    output:
+        timecourses=report(
+            "results/figures/congruence_timecourses.png",
+            caption="../report/congruence_timecourses.rst",
+            category=FACIAL,
+            subcategory="Mimicry models",
+        ),
+        timecourses_pdf="results/figures/congruence_timecourses.pdf",
+        forest=report(
+            "results/figures/congruence_forest.png",
+            caption="../report/congruence_forest.rst",
+            category=FACIAL,
+            subcategory="Mimicry models",
+        ),
+        forest_pdf="results/figures/congruence_forest.pdf",
+    params:
+        congruence=ANALYSIS["congruence"],
+        confidence=ANALYSIS["confidence"],
+        max_grade=MAX_GRADE,
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/congruence_figures.log",
+    script:
+        "../scripts/stats_congruence_figures.py"

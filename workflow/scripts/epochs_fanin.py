@@ -1,4 +1,5 @@
-"""Reaction features and time courses of the usable participants: results/reactions.parquet, timecourses.parquet."""
+"""Reaction features, time courses and trial bins of the usable participants: results/reactions.parquet,
+timecourses.parquet, trials.parquet, imotions.parquet."""
 import sys
 from pathlib import Path
 
@@ -9,10 +10,12 @@ import pandas as pd
 from mimicry.epochs import REACTION_SCHEMA, TIMECOURSE_SCHEMA
 from mimicry.features import combine_parquet, usable_participants
 from mimicry.tables import read_quality
+from mimicry.trials import METRIC_SCHEMA, TRIAL_SCHEMA
 
 quality = read_quality(snakemake.input.quality)
 usable = set(usable_participants(quality, snakemake.params.max_grade))
-for name, schema in (("reactions", REACTION_SCHEMA), ("timecourses", TIMECOURSE_SCHEMA)):
+for name, schema in (("reactions", REACTION_SCHEMA), ("timecourses", TIMECOURSE_SCHEMA), ("trials", TRIAL_SCHEMA),
+                     ("imotions", METRIC_SCHEMA)):
     paths = [path for path in snakemake.input[name] if Path(path).stem in usable]
     rows = combine_parquet(paths, snakemake.output[name], schema)
     print(f"{name}: {len(paths)} usable participants (final grade <= {snakemake.params.max_grade}), {rows} rows", file=sys.stderr)
