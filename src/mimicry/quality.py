@@ -32,6 +32,8 @@ GRADED = {
     "longest_gap_ms": ("face lost for {value} within one presentation", "ms"),
     "low_score_fraction": ("face score low (occlusion) in {value} of stimulus face frames", "fraction"),
     "mouth_missing_fraction": ("no mouth signals in {value} of stimulus face frames", "fraction"),
+    "mouth_covered_fraction": ("mouth covered (occlusion: lips hidden by a hand or object) in {value} of stimulus face frames",
+                               "fraction"),
     "blank_mouth_moving_fraction": ("mouth moving (talking, eating) in {value} of blank face frames", "fraction"),
     "yaw_p95_deg": ("head turned by {value} (95th percentile of |yaw|)", "deg"),
     "pitch_p95_deg": ("head tilted up or down by {value} (95th percentile of |pitch|)", "deg"),
@@ -43,8 +45,8 @@ _FORMATS = {"fraction": "{:.0%}", "ms": "{:.0f} ms", "deg": "{:.0f} deg"}
 
 
 def quality_metrics(
-    frames: pd.DataFrame, stimuli: pd.DataFrame, *, occlusion_score: float, mouth: list[str],
-    mouth_window_ms: float, mouth_moving_sd: float, post_blank_ms: float,
+    frames: pd.DataFrame, stimuli: pd.DataFrame, *, occlusion_score: float, lip_contrast_ratio: float,
+    min_lip_contrast: float, mouth: list[str], mouth_window_ms: float, mouth_moving_sd: float, post_blank_ms: float,
 ) -> dict:
     """Quality metrics of one participant's recording (the keys of METRICS).
 
@@ -58,6 +60,9 @@ def quality_metrics(
     - low_score_fraction: stimulus face frames whose face score is below ``occlusion_score`` (a hand, a
       cup or hair over the face lowers the detector's confidence).
     - mouth_missing_fraction: stimulus face frames where every ``mouth`` reaction is NaN.
+    - mouth_covered_fraction: stimulus face frames whose lip contrast is below ``lip_contrast_ratio`` times
+      the participant's own typical value (``covered_limit``); None without lip contrasts (engine exports)
+      or when that typical value is below ``min_lip_contrast``.
     - blank_mouth_moving_fraction: blank face frames whose mouth opening (the largest of the ``mouth``
       reactions) varies with a standard deviation above ``mouth_moving_sd`` score points within a
       centred ``mouth_window_ms`` window: talking and chewing open and close the mouth several times a second.
@@ -83,11 +88,29 @@ def quality_metrics(
         "longest_gap_ms": max(gaps),
         "low_score_fraction": _fraction(faces["face_score"] < occlusion_score),
         "mouth_missing_fraction": _fraction(faces[mouth].isna().all(axis=1)),
+        "mouth_covered_fraction": _covered_fraction(frames, faces, lip_contrast_ratio, min_lip_contrast),
         "blank_mouth_moving_fraction": _mouth_moving(table, mouth, mouth_window_ms, mouth_moving_sd),
     }
     for angle in POSE:
         metrics[f"{angle}_p95_deg"] = faces[angle].abs().quantile(0.95)
     return {name: _plain(metrics[name]) for name in METRICS}
+
+
+def covered_limit(frames: pd.DataFrame, lip_contrast_ratio: float, min_lip_contrast: float) -> float:
+    """The lip contrast (CIE Lab a* units) below which a face frame of this participant counts as covered:
+    ``lip_contrast_ratio`` times the median over all their face frames (their own clear mouth: most frames
+    show it). NaN when the frames carry no lip contrast (engine exports) or that median is below
+    ``min_lip_contrast`` (lips indistinguishable from skin in this recording)."""
+    if "lip_contrast" not in frames:
+        return math.nan
+    typical = frames.loc[frames["face"], "lip_contrast"].median()
+    return lip_contrast_ratio * typical if typical >= min_lip_contrast else math.nan
+
+
+def _covered_fraction(frames: pd.DataFrame, faces: pd.DataFrame, ratio: float, min_contrast: float) -> float:
+    """mouth_covered_fraction: the covered share of the stimulus face frames ``faces`` (an epochs table)."""
+    limit = covered_limit(frames, ratio, min_contrast)
+    return math.nan if math.isnan(limit) else _fraction(faces["lip_contrast"] < limit)
 
 
 def _longest_gap(face_ms: np.ndarray, duration_ms: float, interval_ms: float) -> float:
