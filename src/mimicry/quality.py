@@ -125,15 +125,23 @@ def _fraction(flags: pd.Series) -> float:
     return float(flags.mean()) if len(flags) else math.nan
 
 
+def mouth_sd(time_ms, opening, window_ms: float) -> np.ndarray:
+    """Per frame, the standard deviation (score points) of the mouth opening over a centred ``window_ms``
+    window; NaN where the frame's time or opening is NaN or its window holds fewer than 3 openings.
+    ``time_ms`` increasing (NaN allowed)."""
+    time_ms, opening = np.asarray(time_ms, float), np.asarray(opening, float)
+    valid = ~np.isnan(time_ms) & ~np.isnan(opening)
+    out = np.full(len(opening), np.nan)
+    series = pd.Series(opening[valid], index=pd.to_timedelta(time_ms[valid], unit="ms"))
+    out[valid] = series.rolling(pd.Timedelta(window_ms, unit="ms"), center=True, min_periods=3).std().to_numpy()
+    return out
+
+
 def _mouth_moving(table: pd.DataFrame, mouth: list[str], window_ms: float, moving_sd: float) -> float:
     blank = table[(table["phase"] == "post") & table["face"]]
-    window = pd.Timedelta(window_ms, unit="ms")
-    sds = [
-        pd.Series(rows[mouth].max(axis=1).to_numpy(), index=pd.to_timedelta(rows["time_ms"].to_numpy(), unit="ms"))
-        .dropna().rolling(window, center=True, min_periods=3).std().dropna().to_numpy()
-        for _, rows in blank.groupby("stimulus", sort=False)
-    ]
+    sds = [mouth_sd(rows["time_ms"], rows[mouth].max(axis=1), window_ms) for _, rows in blank.groupby("stimulus", sort=False)]
     sd = np.concatenate(sds) if sds else np.array([])
+    sd = sd[~np.isnan(sd)]
     return float((sd > moving_sd).mean()) if len(sd) else math.nan
 
 

@@ -11,6 +11,8 @@ from mimicry.face import CANONICAL_FILE, EMOTION_FILE, LANDMARKER_FILE
 EXTRACTION = config["extraction"]
 #: What extraction adds to `rule all`.
 FRAME_FILES = expand("results/frames/{participant}.parquet", participant=PARTICIPANTS)
+#: The model files the face analyzer reads (mimicry.face.analyzer.FaceAnalyzer).
+ANALYZER_MODELS = [f"{MODELS_DIR}/{name}" for name in (LANDMARKER_FILE, CANONICAL_FILE, EMOTION_FILE)]
 
 
 #: Wildcard patterns matching exactly the participants whose frames come from a video / from an export
@@ -26,7 +28,7 @@ rule extract_landmarks:
     network's input, aligned mesh, pose, appearance emotions)."""
     input:
         video=video_path,
-        models=[f"{MODELS_DIR}/{name}" for name in (LANDMARKER_FILE, CANONICAL_FILE, EMOTION_FILE)],
+        models=ANALYZER_MODELS,
     output:
         "results/landmarks/{participant}.parquet",
     wildcard_constraints:
