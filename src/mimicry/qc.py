@@ -30,6 +30,8 @@ STRIP_FRAMES = 6
 #: Height (pixels) of a thumbnail in the strip; the face's box is padded by this fraction of its size.
 THUMB_PX = 260
 FACE_PAD = 0.35
+#: Opacity of the mesh's tessellation (its contours are opaque), so that the skin and a hand stay visible.
+MESH_ALPHA = 0.35
 #: Expressions drawn as live bars in the annotated video (the largest of the frame).
 TOP_EXPRESSIONS = 5
 
@@ -108,20 +110,21 @@ def read_frames_at(video, indices) -> dict[int, np.ndarray]:
 
 
 def draw_mesh(image: np.ndarray, landmarks: np.ndarray | None, thickness: int = 1) -> np.ndarray:
-    """A copy of the RGB ``image`` with the face mesh drawn: the tessellation thin and light, the contours
+    """A copy of the RGB ``image`` with the face mesh drawn: the tessellation thin and MESH_ALPHA opaque, the contours
     (eyes, brows, lips, face oval) in cyan. ``landmarks``: (478, 3) normalised; None draws nothing."""
     from mediapipe.python.solutions import face_mesh_connections as connections
 
-    out = image.copy()
     if landmarks is None:
-        return out
+        return image.copy()
     h, w = image.shape[:2]
     px = np.round(landmarks[:, :2] * (w, h)).astype(np.int32)
-    for edges, colour, width in ((connections.FACEMESH_TESSELATION, (200, 200, 200), 1),
-                                 (connections.FACEMESH_CONTOURS, (0, 230, 255), thickness)):
-        lines = np.array([[px[a], px[b]] for a, b in edges], np.int32)
-        cv2.polylines(out, list(lines), False, colour, width, cv2.LINE_AA)
-    return out
+
+    def lines(edges):
+        return list(np.array([[px[a], px[b]] for a, b in edges], np.int32))
+
+    mesh = cv2.polylines(image.copy(), lines(connections.FACEMESH_TESSELATION), False, (230, 230, 230), 1, cv2.LINE_AA)
+    out = cv2.addWeighted(image, 1 - MESH_ALPHA, mesh, MESH_ALPHA, 0)
+    return cv2.polylines(out, lines(connections.FACEMESH_CONTOURS), False, (0, 230, 255), thickness, cv2.LINE_AA)
 
 
 def face_crop(image: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray:
