@@ -6,13 +6,10 @@
 import re
 from pathlib import Path
 
-from mimicry.face import CANONICAL_FILE, EMOTION_FILE, LANDMARKER_FILE
 
 EXTRACTION = config["extraction"]
 #: What extraction adds to `rule all`.
 FRAME_FILES = expand("results/frames/{participant}.parquet", participant=PARTICIPANTS)
-#: The model files the face analyzer reads (mimicry.face.analyzer.FaceAnalyzer).
-ANALYZER_MODELS = [f"{MODELS_DIR}/{name}" for name in (LANDMARKER_FILE, CANONICAL_FILE, EMOTION_FILE)]
 
 
 #: Wildcard patterns matching exactly the participants whose frames come from a video / from an export

@@ -46,13 +46,6 @@ rule quality_table:
         "../scripts/quality_table.py"
 
 
-def qc_media(wildcards):
-    """The recording and the Face Landmarker's model files, for participants whose frames come from video."""
-    if FRAME_SOURCES[wildcards.participant] != "video":
-        return {}
-    return {"video": video_path(wildcards), "models": ANALYZER_MODELS}
-
-
 rule qc_page:
     """One participant's quality-control page: score traces over the stimuli, face presence and score, the
     flagged problems, the grade and its reasons, and frames with the mesh (docs/quality.md)."""
@@ -68,7 +61,7 @@ rule qc_page:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
         schema=SCHEMAS["stimuli"],
         settings=config["quality"],
-        models_dir=MODELS_DIR,
+        models_dir=lambda w, input: str(Path(input.models[0]).parent) if hasattr(input, "models") else None,
     conda:
         "../../environment.yml"
     log:
@@ -90,7 +83,7 @@ rule qc_video:
     wildcard_constraints:
         participant=VIDEO_PARTICIPANTS,
     params:
-        models_dir=MODELS_DIR,
+        models_dir=lambda w, input: str(Path(input.models[0]).parent),
     threads: EXTRACTION["threads"]
     resources:
         mem_mb=EXTRACTION["mem_mb"],
