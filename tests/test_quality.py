@@ -18,6 +18,7 @@ LIMITS = {
     "low_score_fraction": {"minor": 0.05, "major": 0.25},
     "mouth_missing_fraction": {"minor": 0.05, "major": 0.25},
     "mouth_covered_fraction": {"minor": 0.05, "major": 0.25},
+    "longest_covered_ms": {"minor": 1000, "major": 3000},
     "blank_mouth_moving_fraction": {"minor": 0.10, "major": 0.25},
     "yaw_p95_deg": {"minor": 25, "major": 40},
 }
@@ -130,10 +131,12 @@ def test_lips_losing_their_contrast_are_a_covered_mouth():
     df.loc[hand, "lip_contrast"] = 0.5
     metrics, grade, reasons = assess(df)
     assert metrics["mouth_covered_fraction"] == pytest.approx(40 / 225)
-    assert grade == 1 and reasons == [
+    assert metrics["longest_covered_ms"] == pytest.approx(1600.0)
+    assert grade == 1 and sorted(reasons) == [
+        "mouth covered (occlusion: lips hidden by a hand or object) for 1600 ms within one presentation (limit 1000 ms for grade 1)",
         "mouth covered (occlusion: lips hidden by a hand or object) in 18% of stimulus face frames (limit 5% for grade 1)"]
     df.loc[~hand, "lip_contrast"] = 2.0  # the participant's lips hardly differ from their skin: not measurable
-    assert assess(df)[0]["mouth_covered_fraction"] is None
+    assert assess(df)[0]["mouth_covered_fraction"] is None and assess(df)[0]["longest_covered_ms"] is None
     assert quality.quality_metrics(frames_table(), STIMULI, **PARAMS)["mouth_covered_fraction"] is None  # no pixels
 
 

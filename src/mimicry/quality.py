@@ -34,6 +34,7 @@ GRADED = {
     "mouth_missing_fraction": ("no mouth signals in {value} of stimulus face frames", "fraction"),
     "mouth_covered_fraction": ("mouth covered (occlusion: lips hidden by a hand or object) in {value} of stimulus face frames",
                                "fraction"),
+    "longest_covered_ms": ("mouth covered (occlusion: lips hidden by a hand or object) for {value} within one presentation", "ms"),
     "blank_mouth_moving_fraction": ("mouth moving (talking, eating) in {value} of blank face frames", "fraction"),
     "yaw_p95_deg": ("head turned by {value} (95th percentile of |yaw|)", "deg"),
     "pitch_p95_deg": ("head tilted up or down by {value} (95th percentile of |pitch|)", "deg"),
@@ -63,6 +64,7 @@ def quality_metrics(
     - mouth_covered_fraction: stimulus face frames whose lip contrast is below ``lip_contrast_ratio`` times
       the participant's own typical value (``covered_limit``); None without lip contrasts (engine exports)
       or when that typical value is below ``min_lip_contrast``.
+    - longest_covered_ms: the longest stretch of covered face frames inside one presentation (None as above).
     - blank_mouth_moving_fraction: blank face frames whose mouth opening (the largest of the ``mouth``
       reactions) varies with a standard deviation above ``mouth_moving_sd`` score points within a
       centred ``mouth_window_ms`` window: talking and chewing open and close the mouth several times a second.
@@ -88,7 +90,7 @@ def quality_metrics(
         "longest_gap_ms": max(gaps),
         "low_score_fraction": _fraction(faces["face_score"] < occlusion_score),
         "mouth_missing_fraction": _fraction(faces[mouth].isna().all(axis=1)),
-        "mouth_covered_fraction": _covered_fraction(frames, faces, lip_contrast_ratio, min_lip_contrast),
+        **_covered(frames, stimuli, shown, interval, lip_contrast_ratio, min_lip_contrast),
         "blank_mouth_moving_fraction": _mouth_moving(table, mouth, mouth_window_ms, mouth_moving_sd),
     }
     for angle in POSE:
@@ -107,15 +109,23 @@ def covered_limit(frames: pd.DataFrame, lip_contrast_ratio: float, min_lip_contr
     return lip_contrast_ratio * typical if typical >= min_lip_contrast else math.nan
 
 
-def _covered_fraction(frames: pd.DataFrame, faces: pd.DataFrame, ratio: float, min_contrast: float) -> float:
-    """mouth_covered_fraction: the covered share of the stimulus face frames ``faces`` (an epochs table)."""
+def _covered(frames: pd.DataFrame, stimuli: pd.DataFrame, shown: pd.DataFrame, interval_ms: float, ratio: float,
+             min_contrast: float) -> dict:
+    """mouth_covered_fraction and longest_covered_ms of the stimulus frames ``shown`` (an epochs table)."""
     limit = covered_limit(frames, ratio, min_contrast)
-    return math.nan if math.isnan(limit) else _fraction(faces["lip_contrast"] < limit)
+    if math.isnan(limit):
+        return {"mouth_covered_fraction": math.nan, "longest_covered_ms": math.nan}
+    covered = shown["face"] & (shown["lip_contrast"] < limit)
+    visible = shown[~covered]  # the covered runs are the stretches between these frames
+    runs = [_longest_gap(visible.loc[visible["stimulus"] == s, "time_ms"].to_numpy(), d, interval_ms)
+            for s, d in zip(stimuli["stimulus"], stimuli["duration_ms"])]
+    return {"mouth_covered_fraction": _fraction(covered[shown["face"]]), "longest_covered_ms": max(runs)}
 
 
 def _longest_gap(face_ms: np.ndarray, duration_ms: float, interval_ms: float) -> float:
-    """Longest faceless stretch in [0, duration_ms) given the face frames' times (ms since onset); a face
-    frame covers one frame interval (none when the interval is unknown)."""
+    """Longest stretch in [0, duration_ms) without any of the frames whose times (ms since onset) are given
+    (e.g. the face frames: the longest faceless stretch); a frame covers one frame interval (none when the
+    interval is unknown)."""
     step = interval_ms if interval_ms > 0 else 0.0
     edges = np.r_[-step, np.sort(face_ms), duration_ms]
     return float(max(np.diff(edges).max() - step, 0.0))
