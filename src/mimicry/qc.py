@@ -31,7 +31,9 @@ STRIP_FRAMES = 6
 THUMB_PX = 260
 FACE_PAD = 0.35
 #: Opacity of the mesh's tessellation (its contours are opaque), so that the skin and a hand stay visible.
-MESH_ALPHA = 0.35
+MESH_ALPHA = 0.3
+#: In the strip's small thumbnails the tessellation would hide what covers the face: contours only.
+STRIP_MESH_ALPHA = 0.0
 #: Expressions drawn as live bars in the annotated video (the largest of the frame).
 TOP_EXPRESSIONS = 5
 
@@ -109,9 +111,10 @@ def read_frames_at(video, indices) -> dict[int, np.ndarray]:
     return out
 
 
-def draw_mesh(image: np.ndarray, landmarks: np.ndarray | None, thickness: int = 1) -> np.ndarray:
-    """A copy of the RGB ``image`` with the face mesh drawn: the tessellation thin and MESH_ALPHA opaque, the contours
-    (eyes, brows, lips, face oval) in cyan. ``landmarks``: (478, 3) normalised; None draws nothing."""
+def draw_mesh(image: np.ndarray, landmarks: np.ndarray | None, thickness: int = 1, alpha: float = MESH_ALPHA) -> np.ndarray:
+    """A copy of the RGB ``image`` with the face mesh drawn: the tessellation thin and ``alpha`` opaque (0: not
+    drawn), the contours (eyes, brows, lips, face oval) in cyan. ``landmarks``: (478, 3) normalised; None draws
+    nothing."""
     from mediapipe.python.solutions import face_mesh_connections as connections
 
     if landmarks is None:
@@ -122,8 +125,10 @@ def draw_mesh(image: np.ndarray, landmarks: np.ndarray | None, thickness: int = 
     def lines(edges):
         return list(np.array([[px[a], px[b]] for a, b in edges], np.int32))
 
-    mesh = cv2.polylines(image.copy(), lines(connections.FACEMESH_TESSELATION), False, (230, 230, 230), 1, cv2.LINE_AA)
-    out = cv2.addWeighted(image, 1 - MESH_ALPHA, mesh, MESH_ALPHA, 0)
+    out = image.copy()
+    if alpha > 0:
+        mesh = cv2.polylines(image.copy(), lines(connections.FACEMESH_TESSELATION), False, (230, 230, 230), 1, cv2.LINE_AA)
+        out = cv2.addWeighted(image, 1 - alpha, mesh, alpha, 0)
     return cv2.polylines(out, lines(connections.FACEMESH_CONTOURS), False, (0, 230, 255), thickness, cv2.LINE_AA)
 
 
@@ -155,7 +160,7 @@ def meshed_frames(video, rows: list[int], frames: pd.DataFrame, models_dir) -> l
         with FaceAnalyzer(models_dir) as analyzer:  # fresh: each frame is found on its own, not tracked
             landmarks, _ = analyzer.landmarks(image)
         thickness = max(1, round(image.shape[0] / 300))
-        tiles.append(face_crop(draw_mesh(image, landmarks, thickness), landmarks))
+        tiles.append(face_crop(draw_mesh(image, landmarks, thickness, STRIP_MESH_ALPHA), landmarks))
     return tiles
 
 
@@ -177,13 +182,16 @@ def qc_figure(participant: str, frames: pd.DataFrame, stimuli: pd.DataFrame, rec
             ax.axvspan(s.onset_ms / 1000, (s.onset_ms + s.duration_ms) / 1000, color=EMOTION_COLOURS.get(s.stimulus_emotion, "#cccccc"),
                        alpha=0.18, lw=0)
     for s in stimuli.itertuples():
-        traces.text((s.onset_ms + s.duration_ms / 2) / 1000, 1.01, f"{s.stimulus}\n{s.stimulus_emotion}", ha="center", va="bottom",
+        traces.text((s.onset_ms + s.duration_ms / 2) / 1000, 1.01, s.stimulus, ha="center", va="bottom", rotation=90,
                     fontsize=8, color=EMOTION_COLOURS.get(s.stimulus_emotion, "black"), transform=traces.get_xaxis_transform())
     for emotion, reaction in CONGRUENT_PAIRS.items():
         traces.plot(t, frames[reaction], color=EMOTION_COLOURS[emotion], lw=1.3, label=f"{display_name(reaction)} (to {emotion})")
     traces.plot(t, frames["mouth_open"], color="black", lw=0.8, ls=":", label="Mouth Open")
     traces.set(ylabel="score (0-100)", ylim=(0, 105))
-    traces.legend(loc="upper left", ncol=7, fontsize=9, bbox_to_anchor=(0, -0.04), frameon=False)
+    shown = [e for e in EMOTION_COLOURS if e in set(stimuli["stimulus_emotion"])]
+    handles = traces.get_legend_handles_labels()[0] + [plt.Rectangle((0, 0), 1, 1, color=EMOTION_COLOURS[e], alpha=0.35) for e in shown]
+    labels = traces.get_legend_handles_labels()[1] + [f"{e} face shown" for e in shown]
+    traces.legend(handles, labels, loc="upper left", ncol=7, fontsize=9, bbox_to_anchor=(0, -0.04), frameon=False)
     traces.tick_params(labelbottom=False)
     face.plot(t, frames["face_score"], color="black", lw=1, label="face score (0-1)")
     face.fill_between(t, 0, 1, where=~frames["face"].to_numpy(bool), color="red", alpha=0.5, step="mid", label="no face")
