@@ -80,3 +80,11 @@ def test_mesh_is_drawn_on_a_real_face():
     xs = landmarks[:, 0] * w
     assert changed.min() >= xs.min() - 2 and changed.max() <= xs.max() + 2  # lines only on the face
     assert (qc.draw_mesh(frame, None) == frame).all()
+
+
+def test_page_of_an_engine_export_has_no_strip(recording, tmp_path):
+    """An imported participant (no video, no lip contrast): the page is drawn from the frames alone."""
+    out = tmp_path / "p1.png"
+    qc.qc_page("p1", recording.drop(columns="lip_contrast"), STIMULI, RECORD, SETTINGS, out)
+    assert cv2.imread(str(out)).shape[:2] == (1100, 1600)
+    assert "mouth covered" not in qc.problem_frames(recording.drop(columns="lip_contrast"), STIMULI, SETTINGS)
