@@ -17,10 +17,12 @@ LIMITS = {
     "longest_gap_ms": {"minor": 1000, "major": 3000},
     "low_score_fraction": {"minor": 0.05, "major": 0.25},
     "mouth_missing_fraction": {"minor": 0.05, "major": 0.25},
+    "mouth_covered_fraction": {"minor": 0.05, "major": 0.25},
+    "longest_covered_ms": {"minor": 1000, "major": 3000},
     "blank_mouth_moving_fraction": {"minor": 0.10, "major": 0.25},
     "yaw_p95_deg": {"minor": 25, "major": 40},
 }
-PARAMS = dict(occlusion_score=0.5, mouth=["mouth_open", "jaw_drop"], mouth_window_ms=1000, mouth_moving_sd=10,
+PARAMS = dict(occlusion_score=0.5, lip_contrast_ratio=0.5, min_lip_contrast=3.0, mouth=["mouth_open", "jaw_drop"], mouth_window_ms=1000, mouth_moving_sd=10,
               post_blank_ms=8000)
 
 
@@ -119,6 +121,23 @@ def test_covered_mouth():
     metrics, grade, reasons = assess(df)
     assert metrics["mouth_missing_fraction"] == pytest.approx(12 / 225)
     assert grade == 1 and reasons[0].startswith("no mouth signals in 5% of stimulus face frames (limit 5% for grade 1)")
+
+
+def test_lips_losing_their_contrast_are_a_covered_mouth():
+    df = rested()
+    t = df["time_ms"]
+    df["lip_contrast"] = 8 + np.random.default_rng(1).normal(0, 1, len(df))  # lips about 8 a* redder than cheeks
+    hand = (t >= 6000) & (t < 7600)  # 40 of the 225 stimulus face frames: the lips' contrast gone
+    df.loc[hand, "lip_contrast"] = 0.5
+    metrics, grade, reasons = assess(df)
+    assert metrics["mouth_covered_fraction"] == pytest.approx(40 / 225)
+    assert metrics["longest_covered_ms"] == pytest.approx(1600.0)
+    assert grade == 1 and sorted(reasons) == [
+        "mouth covered (occlusion: lips hidden by a hand or object) for 1600 ms within one presentation (limit 1000 ms for grade 1)",
+        "mouth covered (occlusion: lips hidden by a hand or object) in 18% of stimulus face frames (limit 5% for grade 1)"]
+    df.loc[~hand, "lip_contrast"] = 2.0  # the participant's lips hardly differ from their skin: not measurable
+    assert assess(df)[0]["mouth_covered_fraction"] is None and assess(df)[0]["longest_covered_ms"] is None
+    assert quality.quality_metrics(frames_table(), STIMULI, **PARAMS)["mouth_covered_fraction"] is None  # no pixels
 
 
 def test_camera_off_is_grade_3():

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mimicry.io import atomic_path
-from mimicry.names import FRAME_COLUMNS, POSE, REACTIONS, STIMULUS_EMOTION_CODES
+from mimicry.names import FRAME_COLUMNS, OPTIONAL_FRAME_COLUMNS, POSE, REACTIONS, STIMULUS_EMOTION_CODES
 
 #: Columns of one participant's stimulus log (stimuli.tsv without the sheet's bookkeeping).
 STIMULUS_COLUMNS = ["participant_id", "stimulus", "stimulus_emotion", "identity", "block", "onset_ms", "duration_ms"]
@@ -71,7 +71,7 @@ _KDEF = re.compile(
 
 
 def read_frames(path, participant_id: str) -> pd.DataFrame:
-    """Read results/frames/{participant}.parquet: the FRAME_COLUMNS, plus ``stimulus`` when present.
+    """Read results/frames/{participant}.parquet: the FRAME_COLUMNS, plus the OPTIONAL_FRAME_COLUMNS present.
 
     Raises ValueError naming the file and participant when columns are missing or time_ms decreases.
     """
@@ -79,7 +79,7 @@ def read_frames(path, participant_id: str) -> pd.DataFrame:
     missing = [c for c in FRAME_COLUMNS if c not in names]
     if missing:
         raise ValueError(f"{path}: frames of participant {participant_id} lack column(s) {', '.join(missing)}")
-    columns = [*FRAME_COLUMNS, *(["stimulus"] if "stimulus" in names else [])]
+    columns = [*FRAME_COLUMNS, *(c for c in OPTIONAL_FRAME_COLUMNS if c in names)]
     frames = pq.read_table(path, columns=columns).to_pandas()
     frames["face"] = frames["face"].fillna(False).astype(bool)
     back = np.flatnonzero(np.diff(frames["time_ms"].to_numpy(float)) < 0)
@@ -201,11 +201,12 @@ def epochs(frames: pd.DataFrame, bounds: pd.DataFrame) -> pd.DataFrame:
     """The frames of every epoch, time re-expressed as ms since the stimulus onset.
 
     ``bounds`` comes from epoch_bounds. One row per stimulus x frame: stimulus, phase (pre | stimulus |
-    post), time_ms (since onset), face, face_score, the reactions and the head pose. A blank frame can
+    post), time_ms (since onset), face, face_score, the reactions, the head pose and lip_contrast when the
+    frames have it. A blank frame can
     belong to the post phase of one stimulus and the pre phase of the next.
     """
     time_ms = frames["time_ms"].to_numpy(float)
-    values = frames[["face", "face_score", *REACTIONS, *POSE]]
+    values = frames[["face", "face_score", *REACTIONS, *POSE, *(["lip_contrast"] if "lip_contrast" in frames else [])]]
     pieces = []
     for stimulus, row in bounds.iterrows():
         edges = np.searchsorted(time_ms, [row.pre_start, row.onset, row.offset, row.post_end], side="left")

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mimicry.io import atomic_path
-from mimicry.names import FRAME_COLUMNS
+from mimicry.names import FRAME_COLUMNS, OPTIONAL_FRAME_COLUMNS
 from mimicry.video import Frame, VideoError, VideoReader
 
 log = logging.getLogger(__name__)
@@ -233,20 +233,20 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
 
 
 def frame_table(frames: pd.DataFrame) -> pd.DataFrame:
-    """``frames`` reduced to FRAME_COLUMNS (plus ``stimulus`` if present) with the frame schema's dtypes.
+    """``frames`` reduced to FRAME_COLUMNS (plus the OPTIONAL_FRAME_COLUMNS present) with the frame schema's dtypes.
 
     participant_id str, frame int64, time_ms float64 (ms), face bool, everything else float64
-    (scores 0-100, face_score 0-1, pose degrees). Raises ValueError naming missing columns.
+    (scores 0-100, face_score 0-1, pose degrees, lip_contrast a* units). Raises ValueError naming missing columns.
     """
     missing = [c for c in FRAME_COLUMNS if c not in frames.columns]
     if missing:
         raise ValueError(f"frame table lacks columns {missing}")
-    columns = list(FRAME_COLUMNS) + (["stimulus"] if "stimulus" in frames.columns else [])
+    columns = list(FRAME_COLUMNS) + [c for c in OPTIONAL_FRAME_COLUMNS if c in frames.columns]
     out = frames[columns].copy()
     out["participant_id"] = out["participant_id"].astype(str)
     out["frame"] = out["frame"].astype(np.int64)
     out["face"] = out["face"].astype(bool)
-    floats = [c for c in FRAME_COLUMNS if c not in ("participant_id", "frame", "face")]
+    floats = [c for c in columns if c not in ("participant_id", "frame", "face", "stimulus")]
     out[floats] = out[floats].astype(np.float64)
     return out.reset_index(drop=True)
 

@@ -52,6 +52,10 @@ FRAME_COLUMNS = (
     ("participant_id", "frame", "time_ms", "face", "face_score") + EXPRESSIONS + EMOTIONS + POSE
 )
 
+#: Optional columns of the frames table: ``stimulus`` (an engine export's stimulus name) and ``lip_contrast``
+#: (video only: CIE Lab a* of the lips minus the cheeks, mimicry.face.analyzer.lip_contrast).
+OPTIONAL_FRAME_COLUMNS = ("stimulus", "lip_contrast")
+
 #: Stimulus emotions of the protocol (KDEF-style labels) and their two-letter stimulus codes.
 STIMULUS_EMOTION_CODES = {
     "afraid": "AF",

@@ -32,6 +32,9 @@ GRADED = {
     "longest_gap_ms": ("face lost for {value} within one presentation", "ms"),
     "low_score_fraction": ("face score low (occlusion) in {value} of stimulus face frames", "fraction"),
     "mouth_missing_fraction": ("no mouth signals in {value} of stimulus face frames", "fraction"),
+    "mouth_covered_fraction": ("mouth covered (occlusion: lips hidden by a hand or object) in {value} of stimulus face frames",
+                               "fraction"),
+    "longest_covered_ms": ("mouth covered (occlusion: lips hidden by a hand or object) for {value} within one presentation", "ms"),
     "blank_mouth_moving_fraction": ("mouth moving (talking, eating) in {value} of blank face frames", "fraction"),
     "yaw_p95_deg": ("head turned by {value} (95th percentile of |yaw|)", "deg"),
     "pitch_p95_deg": ("head tilted up or down by {value} (95th percentile of |pitch|)", "deg"),
@@ -43,8 +46,8 @@ _FORMATS = {"fraction": "{:.0%}", "ms": "{:.0f} ms", "deg": "{:.0f} deg"}
 
 
 def quality_metrics(
-    frames: pd.DataFrame, stimuli: pd.DataFrame, *, occlusion_score: float, mouth: list[str],
-    mouth_window_ms: float, mouth_moving_sd: float, post_blank_ms: float,
+    frames: pd.DataFrame, stimuli: pd.DataFrame, *, occlusion_score: float, lip_contrast_ratio: float,
+    min_lip_contrast: float, mouth: list[str], mouth_window_ms: float, mouth_moving_sd: float, post_blank_ms: float,
 ) -> dict:
     """Quality metrics of one participant's recording (the keys of METRICS).
 
@@ -58,6 +61,10 @@ def quality_metrics(
     - low_score_fraction: stimulus face frames whose face score is below ``occlusion_score`` (a hand, a
       cup or hair over the face lowers the detector's confidence).
     - mouth_missing_fraction: stimulus face frames where every ``mouth`` reaction is NaN.
+    - mouth_covered_fraction: stimulus face frames whose lip contrast is below ``lip_contrast_ratio`` times
+      the participant's own typical value (``covered_limit``); None without lip contrasts (engine exports)
+      or when that typical value is below ``min_lip_contrast``.
+    - longest_covered_ms: the longest stretch of covered face frames inside one presentation (None as above).
     - blank_mouth_moving_fraction: blank face frames whose mouth opening (the largest of the ``mouth``
       reactions) varies with a standard deviation above ``mouth_moving_sd`` score points within a
       centred ``mouth_window_ms`` window: talking and chewing open and close the mouth several times a second.
@@ -83,6 +90,7 @@ def quality_metrics(
         "longest_gap_ms": max(gaps),
         "low_score_fraction": _fraction(faces["face_score"] < occlusion_score),
         "mouth_missing_fraction": _fraction(faces[mouth].isna().all(axis=1)),
+        **_covered(frames, stimuli, shown, interval, lip_contrast_ratio, min_lip_contrast),
         "blank_mouth_moving_fraction": _mouth_moving(table, mouth, mouth_window_ms, mouth_moving_sd),
     }
     for angle in POSE:
@@ -90,9 +98,34 @@ def quality_metrics(
     return {name: _plain(metrics[name]) for name in METRICS}
 
 
+def covered_limit(frames: pd.DataFrame, lip_contrast_ratio: float, min_lip_contrast: float) -> float:
+    """The lip contrast (CIE Lab a* units) below which a face frame of this participant counts as covered:
+    ``lip_contrast_ratio`` times the median over all their face frames (their own clear mouth: most frames
+    show it). NaN when the frames carry no lip contrast (engine exports) or that median is below
+    ``min_lip_contrast`` (lips indistinguishable from skin in this recording)."""
+    if "lip_contrast" not in frames:
+        return math.nan
+    typical = frames.loc[frames["face"], "lip_contrast"].median()
+    return lip_contrast_ratio * typical if typical >= min_lip_contrast else math.nan
+
+
+def _covered(frames: pd.DataFrame, stimuli: pd.DataFrame, shown: pd.DataFrame, interval_ms: float, ratio: float,
+             min_contrast: float) -> dict:
+    """mouth_covered_fraction and longest_covered_ms of the stimulus frames ``shown`` (an epochs table)."""
+    limit = covered_limit(frames, ratio, min_contrast)
+    if math.isnan(limit):
+        return {"mouth_covered_fraction": math.nan, "longest_covered_ms": math.nan}
+    covered = shown["face"] & (shown["lip_contrast"] < limit)
+    visible = shown[~covered]  # the covered runs are the stretches between these frames
+    runs = [_longest_gap(visible.loc[visible["stimulus"] == s, "time_ms"].to_numpy(), d, interval_ms)
+            for s, d in zip(stimuli["stimulus"], stimuli["duration_ms"])]
+    return {"mouth_covered_fraction": _fraction(covered[shown["face"]]), "longest_covered_ms": max(runs)}
+
+
 def _longest_gap(face_ms: np.ndarray, duration_ms: float, interval_ms: float) -> float:
-    """Longest faceless stretch in [0, duration_ms) given the face frames' times (ms since onset); a face
-    frame covers one frame interval (none when the interval is unknown)."""
+    """Longest stretch in [0, duration_ms) without any of the frames whose times (ms since onset) are given
+    (e.g. the face frames: the longest faceless stretch); a frame covers one frame interval (none when the
+    interval is unknown)."""
     step = interval_ms if interval_ms > 0 else 0.0
     edges = np.r_[-step, np.sort(face_ms), duration_ms]
     return float(max(np.diff(edges).max() - step, 0.0))
@@ -102,15 +135,23 @@ def _fraction(flags: pd.Series) -> float:
     return float(flags.mean()) if len(flags) else math.nan
 
 
+def mouth_sd(time_ms, opening, window_ms: float) -> np.ndarray:
+    """Per frame, the standard deviation (score points) of the mouth opening over a centred ``window_ms``
+    window; NaN where the frame's time or opening is NaN or its window holds fewer than 3 openings.
+    ``time_ms`` increasing (NaN allowed)."""
+    time_ms, opening = np.asarray(time_ms, float), np.asarray(opening, float)
+    valid = ~np.isnan(time_ms) & ~np.isnan(opening)
+    out = np.full(len(opening), np.nan)
+    series = pd.Series(opening[valid], index=pd.to_timedelta(time_ms[valid], unit="ms"))
+    out[valid] = series.rolling(pd.Timedelta(window_ms, unit="ms"), center=True, min_periods=3).std().to_numpy()
+    return out
+
+
 def _mouth_moving(table: pd.DataFrame, mouth: list[str], window_ms: float, moving_sd: float) -> float:
     blank = table[(table["phase"] == "post") & table["face"]]
-    window = pd.Timedelta(window_ms, unit="ms")
-    sds = [
-        pd.Series(rows[mouth].max(axis=1).to_numpy(), index=pd.to_timedelta(rows["time_ms"].to_numpy(), unit="ms"))
-        .dropna().rolling(window, center=True, min_periods=3).std().dropna().to_numpy()
-        for _, rows in blank.groupby("stimulus", sort=False)
-    ]
+    sds = [mouth_sd(rows["time_ms"], rows[mouth].max(axis=1), window_ms) for _, rows in blank.groupby("stimulus", sort=False)]
     sd = np.concatenate(sds) if sds else np.array([])
+    sd = sd[~np.isnan(sd)]
     return float((sd > moving_sd).mean()) if len(sd) else math.nan
 
 

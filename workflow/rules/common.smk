@@ -7,6 +7,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from mimicry import cohort, sheets
+from mimicry.face import CANONICAL_FILE, EMOTION_FILE, LANDMARKER_FILE
 from mimicry.analysis.config import config_problems as analysis_config_problems
 from mimicry.features import config_problems as features_config_problems
 from mimicry.epochs import stimulus_digests
@@ -73,6 +74,8 @@ def export_path(wildcards):
 
 
 MODELS_DIR = config["models"]["dir"]
+#: The model files the face analyzer reads (mimicry.face.analyzer.FaceAnalyzer).
+ANALYZER_MODELS = [f"{MODELS_DIR}/{name}" for name in (LANDMARKER_FILE, CANONICAL_FILE, EMOTION_FILE)]
 WHEEL_CACHE = config["models"]["wheel_cache"]
 WHEELS = config["models"]["wheels"]
 
@@ -116,3 +119,10 @@ localrules:
     demo_cohort,
     score_eq,
     eq_demographics,
+
+
+def qc_media(wildcards):
+    """The recording and the Face Landmarker's model files, for participants whose frames come from video."""
+    if FRAME_SOURCES[wildcards.participant] != "video":
+        return {}
+    return {"video": video_path(wildcards), "models": ANALYZER_MODELS}

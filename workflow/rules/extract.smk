@@ -6,7 +6,6 @@
 import re
 from pathlib import Path
 
-from mimicry.face import CANONICAL_FILE, EMOTION_FILE, LANDMARKER_FILE
 
 EXTRACTION = config["extraction"]
 #: What extraction adds to `rule all`.
@@ -26,7 +25,7 @@ rule extract_landmarks:
     network's input, aligned mesh, pose, appearance emotions)."""
     input:
         video=video_path,
-        models=[f"{MODELS_DIR}/{name}" for name in (LANDMARKER_FILE, CANONICAL_FILE, EMOTION_FILE)],
+        models=ANALYZER_MODELS,
     output:
         "results/landmarks/{participant}.parquet",
     wildcard_constraints:

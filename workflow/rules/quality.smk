@@ -1,6 +1,6 @@
 # Recording quality: per participant, metrics and an automatic grade 0-3 with reasons; then one table
 # with the manual grades of participants.tsv, which always win (docs/quality.md).
-QUALITY_OUTPUTS = ["results/quality.tsv"]
+QUALITY_OUTPUTS = ["results/quality.tsv", *expand("results/qc/{participant}.png", participant=PARTICIPANTS)]
 
 localrules:
     quality_table,
@@ -16,7 +16,7 @@ rule quality_metrics:
     params:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
         schema=SCHEMAS["stimuli"],
-        metrics={k: config["quality"][k] for k in ("occlusion_score", "mouth", "mouth_window_ms", "mouth_moving_sd")},
+        metrics={k: config["quality"][k] for k in ("occlusion_score", "lip_contrast_ratio", "min_lip_contrast", "mouth", "mouth_window_ms", "mouth_moving_sd")},
         limits=config["quality"]["limits"],
         post_blank_ms=config["epochs"]["post_blank_ms"],
     conda:
@@ -44,3 +44,55 @@ rule quality_table:
         "results/logs/quality_table.log",
     script:
         "../scripts/quality_table.py"
+
+
+rule qc_page:
+    """One participant's quality-control page: score traces over the stimuli, face presence and score, the
+    flagged problems, the grade and its reasons, and frames with the mesh (docs/quality.md)."""
+    input:
+        unpack(qc_media),
+        frames="results/frames/{participant}.parquet",
+        record="results/quality/{participant}.json",
+        stimuli=STIMULI_SHEET,
+    output:
+        report("results/qc/{participant}.png", caption="../report/qc_page.rst", category="Quality",
+               labels={"participant": "{participant}"}),
+    params:
+        stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
+        schema=SCHEMAS["stimuli"],
+        settings=config["quality"],
+        models_dir=lambda w, input: str(Path(input.models[0]).parent) if hasattr(input, "models") else None,
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/qc_page/{participant}.log",
+    benchmark:
+        "results/benchmarks/qc_page/{participant}.tsv"
+    script:
+        "../scripts/qc_page.py"
+
+
+rule qc_video:
+    """On demand: one participant's recording with the mesh and live bars of the top expressions."""
+    input:
+        video=video_path,
+        frames="results/frames/{participant}.parquet",
+        models=ANALYZER_MODELS,
+    output:
+        "results/qc/{participant}.mp4",
+    wildcard_constraints:
+        participant=VIDEO_PARTICIPANTS,
+    params:
+        models_dir=lambda w, input: str(Path(input.models[0]).parent),
+    threads: EXTRACTION["threads"]
+    resources:
+        mem_mb=EXTRACTION["mem_mb"],
+        runtime=lambda w, attempt: EXTRACTION["runtime_min"] * attempt,
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/qc_video/{participant}.log",
+    benchmark:
+        "results/benchmarks/qc_video/{participant}.tsv"
+    script:
+        "../scripts/qc_video.py"

@@ -107,7 +107,7 @@ def expression_scores(scores: np.ndarray, head, neutral: np.ndarray | None = Non
 
 def score_landmarks(landmarks: pd.DataFrame, models_dir, *, neutral: np.ndarray | None = None,
                     emotion_source: str = "expressions", device: str = "cpu") -> pd.DataFrame:
-    """Frame scores with exactly ``names.FRAME_COLUMNS`` from a landmarks table (LANDMARK_SCHEMA columns).
+    """Frame scores, ``names.FRAME_COLUMNS`` then lip_contrast, from a landmarks table (LANDMARK_SCHEMA columns).
 
     Expressions and emotions are 0-100, NaN where face is False; absolute per frame, or with ``neutral``
     (a boolean mask of the participant's neutral frames, ``reference.neutral_mask``) relative to those
@@ -128,7 +128,7 @@ def score_landmarks(landmarks: pd.DataFrame, models_dir, *, neutral: np.ndarray 
         fer = emotions_from_fer(landmarks, emo)
         emo = fer if emotion_source == "fer" else (emo + fer) / 2
     out = pd.concat([landmarks[["participant_id", "frame", "time_ms", "face", "face_score"]], expr, emo,
-                     landmarks[["pitch", "yaw", "roll"]]], axis=1)
+                     landmarks[["pitch", "yaw", "roll", "lip_contrast"]]], axis=1)
     no_face = ~out["face"].to_numpy(bool)
     out.loc[no_face, list(EXPRESSIONS) + list(EMOTIONS)] = np.nan
-    return out[list(FRAME_COLUMNS)]
+    return out[[*FRAME_COLUMNS, "lip_contrast"]]
