@@ -94,10 +94,21 @@ def face_models() -> Path:
         "blendshape_net.pt": lambda out: models.build_blendshape_net(dest / "face_landmarker.task", out, "tests"),
         "au_head.pt": lambda out: models.build_au_head("", out, "tests"),
     }
-    for name, build in builders.items():  # in dependency order; the head is cheap and follows the code
-        if name == "au_head.pt" or not (dest / name).is_file():
+    for name, build in builders.items():  # in dependency order
+        if not (dest / name).is_file() or (name == "au_head.pt" and not _current_head(dest / name)):
             build(dest / name)
     return dest
+
+
+def _current_head(path: Path) -> bool:
+    """Whether the AU head file was built from this code's mapping (au_head.load refuses a stale one)."""
+    from mimicry.face import au_head
+
+    try:
+        au_head.load(path)
+    except ValueError:
+        return False
+    return True
 
 
 def transform_image(image, angle: float = 0.0, scale: float = 1.0, shift=(0, 0)):
