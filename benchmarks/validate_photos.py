@@ -35,7 +35,7 @@ def analyze_photo(path: Path, models_dir: Path) -> pd.DataFrame:
     if image is None:
         raise ValueError(f"{path}: cannot decode")
     rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    row = analyze_frames([rgb] * FRAMES_PER_PHOTO, models_dir).iloc[[-1]]
+    row = analyze_frames([rgb] * FRAMES_PER_PHOTO, models_dir, fer=True).iloc[[-1]]
     if not row["face"].iloc[0]:
         raise ValueError(f"{path}: no face found")
     return row

@@ -70,7 +70,7 @@ def test_face_video_gives_full_schema_one_row_per_frame(face_models, tmp_path, c
     out = tmp_path / "p01.parquet"
     with caplog.at_level(logging.INFO, logger="mimicry.extract"):
         summary = extract_landmarks(video, out, face_models, "p01", batch_size=8, row_group_frames=16,
-                                    progress_every_s=0)
+                                    progress_every_s=0, fer=True)
     table = pq.read_table(out)
     assert table.schema.remove_metadata().equals(LANDMARK_SCHEMA.remove_metadata())
     df = table.to_pandas()
@@ -86,7 +86,7 @@ def test_face_video_gives_full_schema_one_row_per_frame(face_models, tmp_path, c
     np.testing.assert_allclose(fer.sum(axis=1), 1, atol=1e-4)  # class probabilities
     assert pq.ParquetFile(out).num_row_groups == 5  # 72 rows in groups of >= 16, written as they came
     meta = read_metadata(out)
-    assert (meta["width"], meta["height"], meta["fps"], meta["video"]) == (640, 360, 30.0, str(video))
+    assert (meta["width"], meta["height"], meta["fps"], meta["video"], meta["fer"]) == (640, 360, 30.0, str(video), True)
     progress = [r.message for r in caplog.records if "frames (" in r.message]
     assert progress and all("fps" in m and "ETA" in m for m in progress)
 
@@ -167,6 +167,17 @@ def test_score_participant_absolute_or_against_the_neutral_lead_in(face_models, 
     assert written["smile"].iloc[45:].median() > written["smile"].iloc[:15].median() + 20
     meta = read_metadata(tmp_path / "frames.parquet")
     assert meta["frames_source"] == "video" and meta["neutral_correction"] is neutral_correction
+
+
+def test_without_the_fer_network_its_columns_are_nan_and_fer_emotions_are_refused(face_models, tmp_path):
+    landmarks = tmp_path / "landmarks.parquet"
+    extract_landmarks(pyfeat_media("single_face.mp4"), landmarks, face_models, "p01", stride=8)
+    table = pd.read_parquet(landmarks)
+    assert table["face"].all() and table.filter(like="fer_").isna().all().all()
+    assert read_metadata(landmarks)["fer"] is False
+    assert score_landmarks(table, face_models)["joy"].notna().all()  # the default source needs no FER
+    with pytest.raises(ValueError, match="without the FER network"):
+        score_landmarks(table, face_models, emotion_source="fer")
 
 
 def test_score_participant_passes_an_extraction_error_on(face_models, tmp_path, truncated):

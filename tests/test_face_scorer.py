@@ -18,7 +18,7 @@ SCORES = list(EXPRESSIONS) + list(EMOTIONS)
 
 
 def analyze(frames):
-    table = analyze_frames(frames, face_models())
+    table = analyze_frames(frames, face_models(), fer=True)
     table.insert(0, "participant_id", "p01")
     table.insert(1, "frame", np.arange(len(table)))
     table.insert(2, "time_ms", table["frame"] * 1000 / 30)

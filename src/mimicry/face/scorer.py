@@ -15,11 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mimicry.face import AU_HEAD_FILE, BLENDSHAPE_FILE, au_head, blendshape_net
+from mimicry.face import AU_HEAD_FILE, BLENDSHAPE_FILE, EMOTION_SOURCES, FER_SOURCES, au_head, blendshape_net
 from mimicry.face.analyzer import BLENDSHAPE_INPUT_SIZE, MESH_SIZE
 from mimicry.names import EMOTIONS, EXPRESSIONS, FRAME_COLUMNS
-
-EMOTION_SOURCES = ("expressions", "fer", "mean")
 
 #: EMFACS-style prototypes (Friesen & Ekman 1983; as AFFDEX uses them): emotion -> (core, support, against).
 #: core: groups of alternative expressions; every group must be present (min over groups of the max
@@ -56,7 +54,14 @@ def emotions_from_expressions(expr: pd.DataFrame) -> pd.DataFrame:
 
 
 def emotions_from_fer(landmarks: pd.DataFrame, expr_emotions: pd.DataFrame) -> pd.DataFrame:
-    """The 7 emotions (0-100): 100 x FER2013 probabilities; contempt from the expressions (FER has none)."""
+    """The 7 emotions (0-100): 100 x FER2013 probabilities; contempt from the expressions (FER has none).
+
+    Raises ValueError when the landmarks were extracted without the FER network (fer_* NaN on every face).
+    """
+    face = landmarks["face"].to_numpy(bool)
+    if face.any() and landmarks.loc[face, FER_EMOTION["joy"]].isna().all():
+        raise ValueError("the landmarks were extracted without the FER network (it runs only when "
+                         f"models.emotion_source is one of {', '.join(FER_SOURCES)}): extract them again")
     out = pd.DataFrame({e: 100 * landmarks[FER_EMOTION[e]].to_numpy(float) for e in FER_EMOTION},
                        index=expr_emotions.index)
     out["contempt"] = expr_emotions["contempt"]
