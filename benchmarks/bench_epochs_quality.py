@@ -38,7 +38,7 @@ frames.to_parquet(tmp / "p.parquet")
 t0 = time.perf_counter()
 f = epochs.read_frames(tmp / "p.parquet", "p")
 t1 = time.perf_counter()
-m = quality.quality_metrics(f, stimuli, occlusion_score=0.5, mouth=["mouth_open", "jaw_drop"], mouth_window_ms=1000,
+m = quality.quality_metrics(f, stimuli, occlusion_score=0.5, lower_face_covered=0.25, mouth=["mouth_open", "jaw_drop"], mouth_window_ms=1000,
                             mouth_moving_sd=10, post_blank_ms=8000)
 t2 = time.perf_counter()
 r, tc = epochs.participant_reactions(f, stimuli, pre_blank_ms=2000, post_blank_ms=8000, baseline="pre_blank_median",

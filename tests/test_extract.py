@@ -159,7 +159,7 @@ def test_score_participant_absolute_or_against_the_neutral_lead_in(face_models, 
     score_participant(landmarks, stimuli, face_models, tmp_path / "frames.parquet",
                       neutral_correction=neutral_correction)
     written = pq.read_table(tmp_path / "frames.parquet").to_pandas()
-    assert list(written.columns) == [*FRAME_COLUMNS, "lip_contrast"] and len(written) == 72
+    assert list(written.columns) == [*FRAME_COLUMNS, "lower_face_changed"] and len(written) == 72
     table = pd.read_parquet(landmarks)
     neutral = table["time_ms"].to_numpy() < 500 if neutral_correction else None
     direct = score_landmarks(table, face_models, neutral=neutral)
@@ -248,7 +248,7 @@ def test_workflow_extracts_a_real_video_and_imports_an_export(tmp_path, face_mod
     assert "frames (" in (tmp_path / "results/logs/extract_landmarks/p01.log").read_text()
     assert (tmp_path / "results/benchmarks/extract_landmarks/p01.tsv").is_file()
     scored = pq.read_table(tmp_path / "results/frames/p01.parquet").to_pandas()
-    assert list(scored.columns) == [*FRAME_COLUMNS, "lip_contrast"] and len(scored) == 72 and scored["smile"].notna().all()
+    assert list(scored.columns) == [*FRAME_COLUMNS, "lower_face_changed"] and len(scored) == 72 and scored["smile"].notna().all()
     frames = pq.read_table(tmp_path / "results/frames/p02.parquet").to_pandas()
     assert len(frames) == 100 and read_metadata(tmp_path / "results/frames/p02.parquet")["frames_source"] == "openface"
     # with extraction.on_error: empty the bad video gives an empty result carrying the reason

@@ -62,7 +62,7 @@ def test_smile_onset_scored_absolutely(smile_scores):
     """Without any neutral reference: smile, cheek_raise and joy below 10 in frames 0-14 and at least 20
     points higher within 3 frames of the onset; joy is then the top emotion."""
     s = smile_scores
-    assert list(s.columns) == [*FRAME_COLUMNS, "lip_contrast"]
+    assert list(s.columns) == [*FRAME_COLUMNS, "lower_face_changed"]
     for name in ("smile", "cheek_raise", "joy"):
         rest = s.loc[s["frame"] < 15, name].max()
         assert rest < 10, (name, rest)

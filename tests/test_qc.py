@@ -10,7 +10,7 @@ from mimicry import qc
 
 from test_epochs import STIMULI, frames_table
 
-SETTINGS = dict(occlusion_score=0.5, lip_contrast_ratio=0.5, min_lip_contrast=3.0, mouth=["mouth_open", "jaw_drop"],
+SETTINGS = dict(occlusion_score=0.5, lower_face_covered=0.25, mouth=["mouth_open", "jaw_drop"],
                 mouth_window_ms=1000, mouth_moving_sd=10)
 RECORD = {"participant_id": "p1", "auto_grade": 1, "reasons": ["mouth covered (occlusion) in 18% of stimulus face frames"]}
 
@@ -21,14 +21,14 @@ def recording():
     the face is lost 8.0-8.4 s; the lips are covered 1.2-1.6 s; the mouth chatters in the blank 4.2-5.0 s."""
     df = frames_table()
     t = df["time_ms"]
-    df["lip_contrast"] = 8.0
-    df.loc[t.between(1200, 1599), "lip_contrast"] = 0.0
+    df["lower_face_changed"] = 0.0
+    df.loc[t.between(1200, 1599), "lower_face_changed"] = 0.5
     df.loc[t == 2000, "joy"] = 90.0
     df.loc[t == 12000, "anger"] = 60.0
     df.loc[t.between(4200, 4999), "mouth_open"] = np.where((t[t.between(4200, 4999)] // 120) % 2, 60.0, 0.0)
     lost = t.between(8000, 8399)
     df.loc[lost, "face"] = False
-    df.loc[lost, ["face_score", "lip_contrast"]] = np.nan
+    df.loc[lost, ["face_score", "lower_face_changed"]] = np.nan
     return df
 
 
@@ -83,8 +83,8 @@ def test_mesh_is_drawn_on_a_real_face():
 
 
 def test_page_of_an_engine_export_has_no_strip(recording, tmp_path):
-    """An imported participant (no video, no lip contrast): the page is drawn from the frames alone."""
+    """An imported participant (no video, no lower-face edges): the page is drawn from the frames alone."""
     out = tmp_path / "p1.png"
-    qc.qc_page("p1", recording.drop(columns="lip_contrast"), STIMULI, RECORD, SETTINGS, out)
+    qc.qc_page("p1", recording.drop(columns="lower_face_changed"), STIMULI, RECORD, SETTINGS, out)
     assert cv2.imread(str(out)).shape[:2] == (1100, 1600)
-    assert "mouth covered" not in qc.problem_frames(recording.drop(columns="lip_contrast"), STIMULI, SETTINGS)
+    assert "mouth covered" not in qc.problem_frames(recording.drop(columns="lower_face_changed"), STIMULI, SETTINGS)

@@ -22,7 +22,7 @@ LIMITS = {
     "blank_mouth_moving_fraction": {"minor": 0.10, "major": 0.25},
     "yaw_p95_deg": {"minor": 25, "major": 40},
 }
-PARAMS = dict(occlusion_score=0.5, lip_contrast_ratio=0.5, min_lip_contrast=3.0, mouth=["mouth_open", "jaw_drop"], mouth_window_ms=1000, mouth_moving_sd=10,
+PARAMS = dict(occlusion_score=0.5, lower_face_covered=0.25, mouth=["mouth_open", "jaw_drop"], mouth_window_ms=1000, mouth_moving_sd=10,
               post_blank_ms=8000)
 
 
@@ -123,20 +123,18 @@ def test_covered_mouth():
     assert grade == 1 and reasons[0].startswith("no mouth signals in 5% of stimulus face frames (limit 5% for grade 1)")
 
 
-def test_lips_losing_their_contrast_are_a_covered_mouth():
+def test_a_changed_lower_face_is_a_covered_mouth():
     df = rested()
     t = df["time_ms"]
-    df["lip_contrast"] = 8 + np.random.default_rng(1).normal(0, 1, len(df))  # lips about 8 a* redder than cheeks
-    hand = (t >= 6000) & (t < 7600)  # 40 of the 225 stimulus face frames: the lips' contrast gone
-    df.loc[hand, "lip_contrast"] = 0.5
+    df["lower_face_changed"] = np.random.default_rng(1).integers(0, 4, len(df)) / 16  # 0-3 of 16 cells: expressions
+    hand = (t >= 6000) & (t < 7600)  # 40 of the 225 stimulus face frames: a hand over 4-8 of the 16 cells
+    df.loc[hand, "lower_face_changed"] = np.random.default_rng(2).integers(4, 9, hand.sum()) / 16
     metrics, grade, reasons = assess(df)
     assert metrics["mouth_covered_fraction"] == pytest.approx(40 / 225)
     assert metrics["longest_covered_ms"] == pytest.approx(1600.0)
     assert grade == 1 and sorted(reasons) == [
-        "mouth covered (occlusion: lips hidden by a hand or object) for 1600 ms within one presentation (limit 1000 ms for grade 1)",
-        "mouth covered (occlusion: lips hidden by a hand or object) in 18% of stimulus face frames (limit 5% for grade 1)"]
-    df.loc[~hand, "lip_contrast"] = 2.0  # the participant's lips hardly differ from their skin: not measurable
-    assert assess(df)[0]["mouth_covered_fraction"] is None and assess(df)[0]["longest_covered_ms"] is None
+        "mouth covered (occlusion: a hand or object over the mouth, nose or chin) for 1600 ms within one presentation (limit 1000 ms for grade 1)",
+        "mouth covered (occlusion: a hand or object over the mouth, nose or chin) in 18% of stimulus face frames (limit 5% for grade 1)"]
     assert quality.quality_metrics(frames_table(), STIMULI, **PARAMS)["mouth_covered_fraction"] is None  # no pixels
 
 

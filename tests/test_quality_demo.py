@@ -3,7 +3,7 @@
 Four demo participants, three with a planted problem (camera off for 4 s, a hand over the mouth for 4 s,
 talking in half of the blanks; demo.problems). Checked against the simulator's ground truth: the clean
 participant is grade 0, talking is a major issue (2), the 4 s camera-off stretch is at least minor (1), the
-4 s hand over the mouth is at least minor (1) for a covered mouth (lip contrast; the face mesh tracks through
+4 s hand over the mouth is at least minor (1) for a covered mouth (the lower face's edges; the face mesh tracks through
 the hand with a high face score), and the reaction peaks line up with the planted ones. Every participant
 gets a QC page, and one annotated video is decoded back.
 """

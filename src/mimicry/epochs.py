@@ -201,12 +201,12 @@ def epochs(frames: pd.DataFrame, bounds: pd.DataFrame) -> pd.DataFrame:
     """The frames of every epoch, time re-expressed as ms since the stimulus onset.
 
     ``bounds`` comes from epoch_bounds. One row per stimulus x frame: stimulus, phase (pre | stimulus |
-    post), time_ms (since onset), face, face_score, the reactions, the head pose and lip_contrast when the
+    post), time_ms (since onset), face, face_score, the reactions, the head pose and lower_face_changed when the
     frames have it. A blank frame can
     belong to the post phase of one stimulus and the pre phase of the next.
     """
     time_ms = frames["time_ms"].to_numpy(float)
-    values = frames[["face", "face_score", *REACTIONS, *POSE, *(["lip_contrast"] if "lip_contrast" in frames else [])]]
+    values = frames[["face", "face_score", *REACTIONS, *POSE, *(["lower_face_changed"] if "lower_face_changed" in frames else [])]]
     pieces = []
     for stimulus, row in bounds.iterrows():
         edges = np.searchsorted(time_ms, [row.pre_start, row.onset, row.offset, row.post_end], side="left")

@@ -243,7 +243,7 @@ def frame_table(frames: pd.DataFrame) -> pd.DataFrame:
     """``frames`` reduced to FRAME_COLUMNS (plus the OPTIONAL_FRAME_COLUMNS present) with the frame schema's dtypes.
 
     participant_id str, frame int64, time_ms float64 (ms), face bool, everything else float64
-    (scores 0-100, face_score 0-1, pose degrees, lip_contrast a* units). Raises ValueError naming missing columns.
+    (scores 0-100, face_score 0-1, pose degrees, lower_face_changed 0-1). Raises ValueError naming missing columns.
     """
     missing = [c for c in FRAME_COLUMNS if c not in frames.columns]
     if missing:

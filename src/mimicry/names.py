@@ -52,9 +52,10 @@ FRAME_COLUMNS = (
     ("participant_id", "frame", "time_ms", "face", "face_score") + EXPRESSIONS + EMOTIONS + POSE
 )
 
-#: Optional columns of the frames table: ``stimulus`` (an engine export's stimulus name) and ``lip_contrast``
-#: (video only: CIE Lab a* of the lips minus the cheeks, mimicry.face.analyzer.lip_contrast).
-OPTIONAL_FRAME_COLUMNS = ("stimulus", "lip_contrast")
+#: Optional columns of the frames table: ``stimulus`` (an engine export's stimulus name) and
+#: ``lower_face_changed`` (video only: the fraction 0-1 of the lower face whose edges changed from the
+#: participant's usual ones, mimicry.face.occlusion.changed_fraction).
+OPTIONAL_FRAME_COLUMNS = ("stimulus", "lower_face_changed")
 
 #: Stimulus emotions of the protocol (KDEF-style labels) and their two-letter stimulus codes.
 STIMULUS_EMOTION_CODES = {

@@ -2,7 +2,7 @@
 and, on demand, the recording annotated with the mesh and live expression bars (results/qc/{p}.mp4).
 
 The page: the congruent emotions' scores (0-100) over the whole recording with every stimulus shaded by its
-emotion and labelled; face presence, face score and lip contrast; the frames each quality problem flags;
+emotion and labelled; face presence, face score and the changed fraction of the lower face; the frames each quality problem flags;
 the grade and its reasons; and a strip of frames (the peak congruent responses and the flagged problems)
 with the Face Landmarker mesh drawn. Only the frames shown are read from the video (seek), and their
 landmarks are found again on those frames alone. Times on the page are seconds from the recording's start.
@@ -18,7 +18,7 @@ from mimicry import plots
 from mimicry.analysis.mimicry_index import CONGRUENT_PAIRS
 from mimicry.io import atomic_path
 from mimicry.names import EXPRESSIONS, display_name
-from mimicry.quality import covered_limit, mouth_sd
+from mimicry.quality import covered_frames, mouth_sd
 
 plt = plots.plt
 
@@ -43,18 +43,18 @@ def problem_frames(frames: pd.DataFrame, stimuli: pd.DataFrame, settings: dict) 
 
     - "face lost": frames without a face;
     - "low face score": face frames with face_score < ``occlusion_score``;
-    - "mouth covered": face frames with lip_contrast below the participant's covered limit
-      (mimicry.quality.covered_limit; absent when not measurable);
+    - "mouth covered": face frames whose lower face changed by at least ``lower_face_covered``
+      (mimicry.quality.covered_frames; absent when not measured, e.g. engine exports);
     - "mouth moving": face frames outside the stimuli whose mouth-opening SD over ``mouth_window_ms``
       exceeds ``mouth_moving_sd`` (talking, eating).
-    ``settings``: config ``quality`` (occlusion_score, lip_contrast_ratio, min_lip_contrast, mouth,
+    ``settings``: config ``quality`` (occlusion_score, lower_face_covered, mouth,
     mouth_window_ms, mouth_moving_sd).
     """
     face = frames["face"]
     out = {"face lost": ~face, "low face score": face & (frames["face_score"] < settings["occlusion_score"])}
-    limit = covered_limit(frames, settings["lip_contrast_ratio"], settings["min_lip_contrast"])
-    if not np.isnan(limit):
-        out["mouth covered"] = face & (frames["lip_contrast"] < limit)
+    covered = covered_frames(frames, settings["lower_face_covered"])
+    if covered is not None:
+        out["mouth covered"] = covered
     shown = np.zeros(len(frames), bool)
     for onset, duration in zip(stimuli["onset_ms"], stimuli["duration_ms"]):
         shown |= frames["time_ms"].between(onset, onset + duration, inclusive="left").to_numpy()
@@ -195,9 +195,8 @@ def qc_figure(participant: str, frames: pd.DataFrame, stimuli: pd.DataFrame, rec
     traces.tick_params(labelbottom=False)
     face.plot(t, frames["face_score"], color="black", lw=1, label="face score (0-1)")
     face.fill_between(t, 0, 1, where=~frames["face"].to_numpy(bool), color="red", alpha=0.5, step="mid", label="no face")
-    if "lip_contrast" in frames:
-        contrast = frames["lip_contrast"] / max(frames.loc[frames["face"], "lip_contrast"].median(), 1e-6)
-        face.plot(t, contrast.clip(-0.2, 1.5), color="#8c564b", lw=1, label="lip contrast / own median")
+    if "lower_face_changed" in frames:
+        face.plot(t, frames["lower_face_changed"], color="#8c564b", lw=1, label="lower face changed (fraction)")
     face.axhline(settings["occlusion_score"], color="black", lw=0.6, ls="--")
     face.set(ylim=(-0.2, 1.5), ylabel="face")
     face.legend(loc="upper left", ncol=3, fontsize=9, frameon=False)

@@ -32,9 +32,9 @@ GRADED = {
     "longest_gap_ms": ("face lost for {value} within one presentation", "ms"),
     "low_score_fraction": ("face score low (occlusion) in {value} of stimulus face frames", "fraction"),
     "mouth_missing_fraction": ("no mouth signals in {value} of stimulus face frames", "fraction"),
-    "mouth_covered_fraction": ("mouth covered (occlusion: lips hidden by a hand or object) in {value} of stimulus face frames",
+    "mouth_covered_fraction": ("mouth covered (occlusion: a hand or object over the mouth, nose or chin) in {value} of stimulus face frames",
                                "fraction"),
-    "longest_covered_ms": ("mouth covered (occlusion: lips hidden by a hand or object) for {value} within one presentation", "ms"),
+    "longest_covered_ms": ("mouth covered (occlusion: a hand or object over the mouth, nose or chin) for {value} within one presentation", "ms"),
     "blank_mouth_moving_fraction": ("mouth moving (talking, eating) in {value} of blank face frames", "fraction"),
     "yaw_p95_deg": ("head turned by {value} (95th percentile of |yaw|)", "deg"),
     "pitch_p95_deg": ("head tilted up or down by {value} (95th percentile of |pitch|)", "deg"),
@@ -46,8 +46,8 @@ _FORMATS = {"fraction": "{:.0%}", "ms": "{:.0f} ms", "deg": "{:.0f} deg"}
 
 
 def quality_metrics(
-    frames: pd.DataFrame, stimuli: pd.DataFrame, *, occlusion_score: float, lip_contrast_ratio: float,
-    min_lip_contrast: float, mouth: list[str], mouth_window_ms: float, mouth_moving_sd: float, post_blank_ms: float,
+    frames: pd.DataFrame, stimuli: pd.DataFrame, *, occlusion_score: float, lower_face_covered: float,
+    mouth: list[str], mouth_window_ms: float, mouth_moving_sd: float, post_blank_ms: float,
 ) -> dict:
     """Quality metrics of one participant's recording (the keys of METRICS).
 
@@ -61,9 +61,9 @@ def quality_metrics(
     - low_score_fraction: stimulus face frames whose face score is below ``occlusion_score`` (a hand, a
       cup or hair over the face lowers the detector's confidence).
     - mouth_missing_fraction: stimulus face frames where every ``mouth`` reaction is NaN.
-    - mouth_covered_fraction: stimulus face frames whose lip contrast is below ``lip_contrast_ratio`` times
-      the participant's own typical value (``covered_limit``); None without lip contrasts (engine exports)
-      or when that typical value is below ``min_lip_contrast``.
+    - mouth_covered_fraction: stimulus face frames whose lower face changed (``lower_face_changed``, the
+      fraction of its cells whose edges differ from the participant's usual ones) by at least
+      ``lower_face_covered`` (``covered_frames``); None without that column (engine exports).
     - longest_covered_ms: the longest stretch of covered face frames inside one presentation (None as above).
     - blank_mouth_moving_fraction: blank face frames whose mouth opening (the largest of the ``mouth``
       reactions) varies with a standard deviation above ``mouth_moving_sd`` score points within a
@@ -90,7 +90,7 @@ def quality_metrics(
         "longest_gap_ms": max(gaps),
         "low_score_fraction": _fraction(faces["face_score"] < occlusion_score),
         "mouth_missing_fraction": _fraction(faces[mouth].isna().all(axis=1)),
-        **_covered(frames, stimuli, shown, interval, lip_contrast_ratio, min_lip_contrast),
+        **_covered(stimuli, shown, interval, lower_face_covered),
         "blank_mouth_moving_fraction": _mouth_moving(table, mouth, mouth_window_ms, mouth_moving_sd),
     }
     for angle in POSE:
@@ -98,24 +98,20 @@ def quality_metrics(
     return {name: _plain(metrics[name]) for name in METRICS}
 
 
-def covered_limit(frames: pd.DataFrame, lip_contrast_ratio: float, min_lip_contrast: float) -> float:
-    """The lip contrast (CIE Lab a* units) below which a face frame of this participant counts as covered:
-    ``lip_contrast_ratio`` times the median over all their face frames (their own clear mouth: most frames
-    show it). NaN when the frames carry no lip contrast (engine exports) or that median is below
-    ``min_lip_contrast`` (lips indistinguishable from skin in this recording)."""
-    if "lip_contrast" not in frames:
-        return math.nan
-    typical = frames.loc[frames["face"], "lip_contrast"].median()
-    return lip_contrast_ratio * typical if typical >= min_lip_contrast else math.nan
+def covered_frames(frames: pd.DataFrame, lower_face_covered: float) -> pd.Series | None:
+    """Face frames whose mouth, nose or chin is covered (boolean Series on ``frames``' index): at least
+    ``lower_face_covered`` (0-1) of the lower face changed from the participant's usual edges
+    (``lower_face_changed``, mimicry.face.occlusion). None when the frames lack that column (engine exports)."""
+    if "lower_face_changed" not in frames:
+        return None
+    return frames["face"].astype(bool) & (frames["lower_face_changed"] >= lower_face_covered)
 
 
-def _covered(frames: pd.DataFrame, stimuli: pd.DataFrame, shown: pd.DataFrame, interval_ms: float, ratio: float,
-             min_contrast: float) -> dict:
+def _covered(stimuli: pd.DataFrame, shown: pd.DataFrame, interval_ms: float, lower_face_covered: float) -> dict:
     """mouth_covered_fraction and longest_covered_ms of the stimulus frames ``shown`` (an epochs table)."""
-    limit = covered_limit(frames, ratio, min_contrast)
-    if math.isnan(limit):
+    covered = covered_frames(shown, lower_face_covered)
+    if covered is None:
         return {"mouth_covered_fraction": math.nan, "longest_covered_ms": math.nan}
-    covered = shown["face"] & (shown["lip_contrast"] < limit)
     visible = shown[~covered]  # the covered runs are the stretches between these frames
     runs = [_longest_gap(visible.loc[visible["stimulus"] == s, "time_ms"].to_numpy(), d, interval_ms)
             for s, d in zip(stimuli["stimulus"], stimuli["duration_ms"])]

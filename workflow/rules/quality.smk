@@ -16,7 +16,7 @@ rule quality_metrics:
     params:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
         schema=SCHEMAS["stimuli"],
-        metrics={k: config["quality"][k] for k in ("occlusion_score", "lip_contrast_ratio", "min_lip_contrast", "mouth", "mouth_window_ms", "mouth_moving_sd")},
+        metrics={k: config["quality"][k] for k in ("occlusion_score", "lower_face_covered", "mouth", "mouth_window_ms", "mouth_moving_sd")},
         limits=config["quality"]["limits"],
         post_blank_ms=config["epochs"]["post_blank_ms"],
     conda:

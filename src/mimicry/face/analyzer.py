@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pyarrow as pa
 
-from mimicry.face import CANONICAL_FILE, EMOTION_FILE, LANDMARKER_FILE, blendshape_net, emotion_net, geometry
+from mimicry.face import CANONICAL_FILE, EMOTION_FILE, LANDMARKER_FILE, blendshape_net, emotion_net, geometry, occlusion
 
 #: Model files read from models_dir.
 #: Appearance-based emotion columns (FER2013 classes), probabilities 0-1.
@@ -40,16 +40,6 @@ SETTLE_PASSES = 3
 #: The whole frame is searched for faces (which also counts them: n_faces) every COUNT_EVERY frames and
 #: whenever the tracked face is lost.
 COUNT_EVERY = 15
-#: Lip contrast (occlusion of the mouth, docs/quality.md): the redness (CIE Lab a*) of the reddest LIP_QUANTILE of
-#: the pixels inside the outer lip contour minus that of the cheeks, in a LIP_PATCH_PX (width, height) patch of the face's normalised view scaled by LIP_VIEW_SCALE (40 px
-#: between the eye corners; the same cost whatever the frame size).
-#: Lips are redder than the skin around them; a hand (skin) or an object over the mouth removes that difference.
-LIP_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
-LIP_QUANTILE = 0.9
-CHEEKS = (50, 280)
-LIP_VIEW_SCALE = 0.5
-LIP_PATCH_PX = (64, 48)
-CHEEK_HALF_PX = 4
 
 _f32 = pa.float32()
 #: Columns of results/landmarks/{participant}.parquet. ``FaceAnalyzer.analyze`` yields all but the first three.
@@ -64,12 +54,14 @@ LANDMARK_SCHEMA = pa.schema([
     pa.field("yaw", _f32),                     # degrees, > 0 nose towards the image right
     pa.field("roll", _f32),                    # degrees, > 0 counter-clockwise in the image
     pa.field("face_size_px", _f32),            # outer-eye-corner distance in pixels (1 IOU)
-    pa.field("lip_contrast", _f32),            # CIE Lab a* of the lips (90th percentile) minus the cheeks; lip_contrast()
     pa.field("mesh", pa.list_(_f32, MESH_SIZE)),  # 478 aligned landmarks, IOU, x0,y0,z0,x1,...; null without face
     # the blendshape network's input: blendshape_net.LANDMARK_SUBSET in pixels of the normalised view
     # (upright, MESH_VIEW_SIZE square), x0,y0,x1,...; null without face
     pa.field("blendshape_input", pa.list_(_f32, BLENDSHAPE_INPUT_SIZE)),
     *(pa.field(name, _f32) for name in FER_COLUMNS),
+    # the lower face's edge-direction histograms (occlusion.edge_histograms: occlusion of the mouth, nose or
+    # chin, docs/quality.md); null without face
+    pa.field("lower_face_edges", pa.list_(_f32, occlusion.N_VALUES)),
 ])
 ANALYZER_SCHEMA = pa.schema([LANDMARK_SCHEMA.field(i) for i in range(3, len(LANDMARK_SCHEMA))])
 
@@ -203,30 +195,6 @@ def upright_points(landmarks: np.ndarray, shape) -> np.ndarray:
     return landmarks[list(blendshape_net.LANDMARK_SUBSET), :2] * (w, h) @ to_view[:, :2].T + to_view[:, 2]
 
 
-def lip_contrast(frame: np.ndarray, landmarks: np.ndarray) -> float:
-    """Redness of the mouth over the cheeks in an RGB ``frame`` with a face's normalised landmarks (478, 3):
-    the LIP_QUANTILE of CIE Lab a* inside the outer lip contour (the reddest lip pixels, whatever the teeth,
-    the dark inside of an open mouth or thinly stretched lips add) minus the median a* of two small boxes on
-    the cheeks, in a LIP_PATCH_PX patch of the face's normalised view at LIP_VIEW_SCALE. About +5 to +15
-    on a visible mouth; near 0 where a hand (skin) or an object covers the whole mouth."""
-    h, w = frame.shape[:2]
-    to_patch = view_transform(landmarks, frame.shape) * LIP_VIEW_SCALE
-    points = landmarks[:, :2] * (w, h) @ to_patch[:, :2].T + to_patch[:, 2]
-    centre = points[[*LIP_OUTER, *CHEEKS]].mean(0)
-    to_patch[:, 2] += np.divide(LIP_PATCH_PX, 2) - centre
-    points += np.divide(LIP_PATCH_PX, 2) - centre
-    patch = cv2.warpAffine(frame, to_patch, LIP_PATCH_PX, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    a_star = cv2.cvtColor(patch.astype(np.float32) / 255, cv2.COLOR_RGB2LAB)[..., 1]  # float: 8-bit a* steps by 1
-    mouth = np.zeros(a_star.shape, np.uint8)
-    cv2.fillPoly(mouth, [np.round(points[list(LIP_OUTER)]).astype(np.int32)], 1)
-    lips = a_star[mouth.astype(bool)]
-    cheeks = np.concatenate([a_star[max(y - CHEEK_HALF_PX, 0):y + CHEEK_HALF_PX, max(x - CHEEK_HALF_PX, 0):x + CHEEK_HALF_PX].ravel()
-                             for x, y in np.round(points[list(CHEEKS)]).astype(int)])
-    if not lips.size or not cheeks.size:
-        return float("nan")
-    return float(np.quantile(lips, LIP_QUANTILE) - np.median(cheeks))
-
-
 class FaceAnalyzer:
     """Per-frame face analysis of ONE video, in order (MediaPipe tracking state is kept between calls).
 
@@ -329,9 +297,10 @@ class FaceAnalyzer:
                 found[i] = True
                 landmarks.append(lm)
         cols = {name: np.full(n, np.nan, np.float32) for name in
-                ("face_score", "pitch", "yaw", "roll", "face_size_px", "lip_contrast", *FER_COLUMNS)}
+                ("face_score", "pitch", "yaw", "roll", "face_size_px", *FER_COLUMNS)}
         mesh = np.full((n, MESH_SIZE), np.nan, np.float32)
         subset = np.full((n, BLENDSHAPE_INPUT_SIZE), np.nan, np.float32)
+        edges = np.full((n, occlusion.N_VALUES), np.nan, np.float32)
         if landmarks:
             index = np.flatnonzero(found)
             sizes = np.array([frames[i].shape[1::-1] for i in index], dtype=np.float64)  # (w, h) per frame
@@ -340,7 +309,7 @@ class FaceAnalyzer:
             aligned, pose, px_per_iou, residual = geometry.align(points, self.canonical)
             cols["pitch"][found], cols["yaw"][found], cols["roll"][found] = pose.T
             cols["face_size_px"][found] = px_per_iou
-            cols["lip_contrast"][found] = [lip_contrast(frames[i], a) for a, i in zip(landmarks, index)]
+            edges[found] = [occlusion.edge_histograms(frames[i], a) for a, i in zip(landmarks, index)]
             cols["face_score"][found] = np.exp(-((residual / FIT_SCALE) ** 2))
             mesh[found] = aligned.reshape(len(index), MESH_SIZE)
             subset[found] = [upright_points(a, frames[i].shape).ravel() for a, i in zip(landmarks, index)]
@@ -350,10 +319,11 @@ class FaceAnalyzer:
                     cols[name][found] = probs[:, j]
         no_face = pa.array(~found)
         arrays = [pa.array(found), pa.array(n_faces)]
-        arrays += [pa.array(cols[name]) for name in ("face_score", "pitch", "yaw", "roll", "face_size_px", "lip_contrast")]
+        arrays += [pa.array(cols[name]) for name in ("face_score", "pitch", "yaw", "roll", "face_size_px")]
         arrays += [pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), values.shape[1], mask=no_face)
                    for values in (mesh, subset)]
         arrays += [pa.array(cols[name]) for name in FER_COLUMNS]
+        arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(edges.ravel()), occlusion.N_VALUES, mask=no_face))
         return pa.RecordBatch.from_arrays(arrays, schema=ANALYZER_SCHEMA)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mimicry.face import AU_HEAD_FILE, BLENDSHAPE_FILE, EMOTION_SOURCES, FER_SOURCES, au_head, blendshape_net
+from mimicry.face import AU_HEAD_FILE, BLENDSHAPE_FILE, EMOTION_SOURCES, FER_SOURCES, au_head, blendshape_net, occlusion
 from mimicry.face.analyzer import BLENDSHAPE_INPUT_SIZE, MESH_SIZE
 from mimicry.names import EMOTIONS, EXPRESSIONS, FRAME_COLUMNS
 
@@ -112,7 +112,11 @@ def expression_scores(scores: np.ndarray, head, neutral: np.ndarray | None = Non
 
 def score_landmarks(landmarks: pd.DataFrame, models_dir, *, neutral: np.ndarray | None = None,
                     emotion_source: str = "expressions", device: str = "cpu") -> pd.DataFrame:
-    """Frame scores, ``names.FRAME_COLUMNS`` then lip_contrast, from a landmarks table (LANDMARK_SCHEMA columns).
+    """Frame scores, ``names.FRAME_COLUMNS`` then lower_face_changed, from a landmarks table (LANDMARK_SCHEMA columns).
+
+    lower_face_changed (0-1): the fraction of the lower face whose edges changed from the participant's usual
+    ones (``occlusion.changed_fraction`` over all of ``landmarks``' frames; occlusion, docs/quality.md); only
+    when the table has ``lower_face_edges``.
 
     Expressions and emotions are 0-100, NaN where face is False; absolute per frame, or with ``neutral``
     (a boolean mask of the participant's neutral frames, ``reference.neutral_mask``) relative to those
@@ -133,7 +137,10 @@ def score_landmarks(landmarks: pd.DataFrame, models_dir, *, neutral: np.ndarray 
         fer = emotions_from_fer(landmarks, emo)
         emo = fer if emotion_source == "fer" else (emo + fer) / 2
     out = pd.concat([landmarks[["participant_id", "frame", "time_ms", "face", "face_score"]], expr, emo,
-                     landmarks[["pitch", "yaw", "roll", "lip_contrast"]]], axis=1)
+                     landmarks[["pitch", "yaw", "roll"]]], axis=1)
     no_face = ~out["face"].to_numpy(bool)
     out.loc[no_face, list(EXPRESSIONS) + list(EMOTIONS)] = np.nan
-    return out[[*FRAME_COLUMNS, "lip_contrast"]]
+    if "lower_face_edges" not in landmarks:
+        return out[list(FRAME_COLUMNS)]
+    out["lower_face_changed"] = occlusion.changed_fraction(list_matrix(landmarks, "lower_face_edges", occlusion.N_VALUES))
+    return out[[*FRAME_COLUMNS, "lower_face_changed"]]
