@@ -98,7 +98,13 @@ def write_run_summary():
     from mimicry.io import write_tsv
     from mimicry.run_summary import analysis_notes, run_summary
 
-    summary, notes = run_summary(PARTICIPANTS, FRAME_SOURCES), analysis_notes()
+    stage = lambda rule: (rule.name, list(rule.output), rule.log[0])
+    per_participant = [rules.quality_metrics, rules.reaction_features]
+    stages = {
+        "video": [stage(r) for r in (rules.extract_landmarks, rules.frames_from_landmarks, *per_participant)],
+        "export": [stage(r) for r in (rules.frames_from_export, *per_participant)],
+    }
+    summary, notes = run_summary(PARTICIPANTS, stages, FRAME_SOURCES), analysis_notes()
     write_tsv(pd.concat([summary, notes], ignore_index=True), "results/run_summary.tsv")
     for row in summary[summary["status"] == "failed"].itertuples():
         print(f"participant {row.participant_id} failed at {row.stage}: {row.message} (log: {row.log})", file=sys.stderr)

