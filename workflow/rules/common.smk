@@ -126,12 +126,6 @@ wildcard_constraints:
 
 
 # Jobs too small to be worth a cluster queue: on SLURM they run on the submitting machine (docs/cluster.md).
-localrules:
-    demo_cohort,
-    score_eq,
-    eq_demographics,
-
-
 def qc_media(wildcards):
     """The recording and the Face Landmarker's model files, for participants whose frames come from video."""
     if FRAME_SOURCES[wildcards.participant] != "video":

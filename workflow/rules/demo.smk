@@ -10,6 +10,7 @@ if DEMO:
             latent_eq=f"{config['demo']['outdir']}/latent_eq.tsv",
         params:
             demo={key: config["demo"][key] for key in ("n_participants", "seed", "cohort", "protocol")},
+        localrule: True
         conda:
             "../../environment.yml"
         log:

@@ -7,10 +7,6 @@ DEMO_VALIDATION_OUTPUTS = ["results/tables/demo_recovery.tsv"] if DEMO else []
 DEMO_VALIDATION = "4. Demo validation"
 
 
-localrules:
-    validate_demo,
-
-
 rule validate_demo:
     """Planted vs recovered: EQ-reaction correlation, peak latencies, quality grades; the measured transfer."""
     input:
@@ -31,6 +27,7 @@ rule validate_demo:
         confidence=config["analysis"]["confidence"],
         window=config["features"]["window"],
         validation=config["demo_validation"],
+    localrule: True
     conda:
         "../../environment.yml"
     log:

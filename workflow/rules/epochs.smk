@@ -10,11 +10,6 @@ REACTION_OUTPUTS = [
 ]
 
 
-localrules:
-    usable_reactions,
-    feature_matrix,
-
-
 rule reaction_features:
     """Epochs, baseline and reaction features, binned time courses, trial bins and iMotions metrics of one participant."""
     input:
@@ -54,6 +49,7 @@ rule usable_reactions:
         imotions="results/imotions.parquet",
     params:
         max_grade=config["quality"]["max_grade"],
+    localrule: True
     conda:
         "../../environment.yml"
     log:
@@ -71,6 +67,7 @@ rule feature_matrix:
     params:
         features=config["features"],
         windows=[w["name"] for w in config["epochs"]["windows"]],
+    localrule: True
     conda:
         "../../environment.yml"
     log:

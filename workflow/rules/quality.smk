@@ -2,10 +2,6 @@
 # with the manual grades of participants.tsv, which always win (docs/quality.md).
 QUALITY_OUTPUTS = ["results/quality.tsv", *expand("results/qc/{participant}.png", participant=PARTICIPANTS)]
 
-localrules:
-    quality_table,
-
-
 rule quality_metrics:
     """Quality metrics and automatic grade of one participant's frames."""
     input:
@@ -38,6 +34,7 @@ rule quality_table:
         report("results/quality.tsv", caption="../report/quality.rst", category="2. Facial reactions"),
     params:
         schema=SCHEMAS["participants"],
+    localrule: True
     conda:
         "../../environment.yml"
     log:

@@ -10,6 +10,7 @@ rule score_eq:
     params:
         schemas=SCHEMAS,
         eq=config["eq"],
+    localrule: True
     conda:
         "../../environment.yml"
     log:
@@ -36,6 +37,7 @@ rule eq_demographics:
     params:
         schema=SCHEMAS["participants"],
         demographics=config["demographics"],
+    localrule: True
     conda:
         "../../environment.yml"
     log:

@@ -39,23 +39,13 @@ UNIT_PARAMS = {"unit": ANALYSIS["unit"], "window": config["features"]["window"]}
 MAX_GRADE = config["quality"]["max_grade"]
 
 
-localrules:
-    config_used,
-    facial_figures,
-    analysis_sample,
-    reaction_correlations,
-    ols,
-    group_tests,
-    mimicry_index,
-    congruence_figures,
-
-
 rule config_used:
     """The configuration of this run, for the report."""
     output:
         report("results/config_used.yaml", caption="../report/config_used.rst", category="0. Configuration"),
     params:
         config=config,
+    localrule: True
     conda:
         "../../environment.yml"
     log:
@@ -95,6 +85,7 @@ rule facial_figures:
         window=config["features"]["window"],
         combine=config["features"]["combine"],
         max_grade=MAX_GRADE,
+    localrule: True
     conda:
         "../../environment.yml"
     log:
@@ -116,6 +107,7 @@ rule analysis_sample:
             category=FACIAL,
             subcategory="Study tables",
         ),
+    localrule: True
     conda:
         "../../environment.yml"
     log:
@@ -140,6 +132,7 @@ rule reaction_correlations:
         max_grade=MAX_GRADE,
         alpha=ANALYSIS["alpha"],
         confidence=ANALYSIS["confidence"],
+    localrule: True
     conda:
         "../../environment.yml"
     log:
@@ -169,6 +162,7 @@ rule ols:
         **UNIT_PARAMS,
         max_grade=MAX_GRADE,
         confidence=ANALYSIS["confidence"],
+    localrule: True
     conda:
         "../../environment.yml"
     log:
@@ -228,6 +222,7 @@ rule group_tests:
         welch=ANALYSIS["welch"],
         schema=SCHEMAS["participants"],
         max_grade=MAX_GRADE,
+    localrule: True
     conda:
         "../../environment.yml"
     log:
@@ -259,6 +254,7 @@ rule mimicry_index:
         window=config["features"]["window"],
         confidence=ANALYSIS["confidence"],
         max_grade=MAX_GRADE,
+    localrule: True
     conda:
         "../../environment.yml"
     log:
@@ -317,6 +313,7 @@ rule congruence_figures:
         congruence=ANALYSIS["congruence"],
         confidence=ANALYSIS["confidence"],
         max_grade=MAX_GRADE,
+    localrule: True
     conda:
         "../../environment.yml"
     log:
