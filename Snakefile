@@ -28,7 +28,7 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/quality.smk"
 include: "workflow/rules/epochs.smk"
-include: "workflow/rules/stats.smk"
+include: "workflow/rules/analysis.smk"
 include: "workflow/rules/demo_validation.smk"
 
 

@@ -128,7 +128,7 @@ def test_report_gathers_the_facial_analysis(run):
     workdir, config, _ = run
     run_snakemake(workdir, config, *FILES, "--allowed-rules", *RULES, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text(errors="replace")
-    assert "Facial analysis" in html
+    assert "4. Analysis" in html
     for name in ("reaction_correlations.tsv", "regression_models.tsv", "joy_to_happy_timecourse.png", "config_used.yaml"):
         assert name in html
 

@@ -4,7 +4,7 @@
 
 #: What validation adds to `rule all` (the demo only: a real study has no ground truth).
 DEMO_VALIDATION_OUTPUTS = ["results/tables/demo_recovery.tsv"] if DEMO else []
-DEMO_VALIDATION = "4. Demo validation"
+DEMO_VALIDATION = "5. Demo validation"
 
 
 rule validate_demo:

@@ -27,11 +27,11 @@ rule reaction_features:
     conda:
         "../../environment.yml"
     log:
-        "results/logs/reactions/{participant}.log",
+        "results/logs/reaction_features/{participant}.log",
     benchmark:
         "results/benchmarks/reaction_features/{participant}.tsv"
     script:
-        "../scripts/epochs_participant.py"
+        "../scripts/reaction_features.py"
 
 
 rule usable_reactions:
@@ -55,7 +55,7 @@ rule usable_reactions:
     log:
         "results/logs/usable_reactions.log",
     script:
-        "../scripts/epochs_fanin.py"
+        "../scripts/usable_reactions.py"
 
 
 rule feature_matrix:
@@ -63,7 +63,7 @@ rule feature_matrix:
     input:
         "results/reactions.parquet",
     output:
-        report("results/features.tsv", caption="../report/features.rst", category="2. Facial reactions"),
+        report("results/features.tsv", caption="../report/features.rst", category="3. Epochs"),
     params:
         features=config["features"],
         windows=[w["name"] for w in config["epochs"]["windows"]],
@@ -73,4 +73,4 @@ rule feature_matrix:
     log:
         "results/logs/feature_matrix.log",
     script:
-        "../scripts/features_table.py"
+        "../scripts/feature_matrix.py"

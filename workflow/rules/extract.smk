@@ -70,11 +70,11 @@ rule frames_from_landmarks:
     conda:
         "../../environment.yml"
     log:
-        "results/logs/frames/{participant}.log",
+        "results/logs/frames_from_landmarks/{participant}.log",
     benchmark:
         "results/benchmarks/frames_from_landmarks/{participant}.tsv"
     script:
-        "../scripts/extract_frames.py"
+        "../scripts/frames_from_landmarks.py"
 
 
 rule frames_from_export:
@@ -91,6 +91,6 @@ rule frames_from_export:
     conda:
         "../../environment.yml"
     log:
-        "results/logs/frames/{participant}.log",
+        "results/logs/frames_from_export/{participant}.log",
     script:
-        "../scripts/extract_import.py"
+        "../scripts/frames_from_export.py"

