@@ -33,7 +33,7 @@ rule validate_demo:
     log:
         "results/logs/validate_demo.log",
     script:
-        "../scripts/demo_validate.py"
+        "../scripts/validate_demo.py"
 
 
 rule power:
@@ -56,4 +56,4 @@ rule power:
     benchmark:
         "results/benchmarks/power.tsv"
     script:
-        "../scripts/demo_power.py"
+        "../scripts/power.py"
