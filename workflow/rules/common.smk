@@ -98,11 +98,11 @@ def write_run_summary():
     from mimicry.io import write_tsv
     from mimicry.run_summary import analysis_notes, run_summary
 
-    stage = lambda rule: (rule.name, list(rule.output), rule.log[0])
-    per_participant = [rules.quality_metrics, rules.reaction_features]
+    stage = lambda name: (name, list(getattr(rules, name).output), getattr(rules, name).log[0])
+    per_participant = ["quality_metrics", "reaction_features"]
     stages = {
-        "video": [stage(r) for r in (rules.extract_landmarks, rules.frames_from_landmarks, *per_participant)],
-        "export": [stage(r) for r in (rules.frames_from_export, *per_participant)],
+        "video": [stage(r) for r in ("extract_landmarks", "frames_from_landmarks", *per_participant)],
+        "export": [stage(r) for r in ("frames_from_export", *per_participant)],
     }
     summary, notes = run_summary(PARTICIPANTS, stages, FRAME_SOURCES), analysis_notes()
     write_tsv(pd.concat([summary, notes], ignore_index=True), "results/run_summary.tsv")
