@@ -3,14 +3,14 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-import pandas as pd
 
 from mimicry.io import write_tsv
 from mimicry.plots import save_figure
 from mimicry.simulate import power
+from mimicry.tables import read_keyed
 
 p = snakemake.params
-calibration = power.read_calibration(pd.read_csv(snakemake.input.calibration, sep="\t"))
+calibration = power.read_calibration(read_keyed(snakemake.input.calibration))
 table = power.power_grid(p.demo, calibration, p.grid["sizes"], p.grid["effects"], p.grid["n_repeats"], p.alpha,
                          p.demo["seed"], p.confidence)
 write_tsv(table, snakemake.output.table)

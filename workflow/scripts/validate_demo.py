@@ -19,7 +19,7 @@ reactions = data.read_reactions(snakemake.input.reactions, ["participant_id", "s
 quality = read_quality(snakemake.input.quality)
 table = recovery.recovery_table(
     truth, events, reactions, data.read_eq(snakemake.input.eq), quality,
-    pd.read_csv(snakemake.input.index_summary, sep="\t"), eq_r=p.eq_r, max_grade=p.max_grade, confidence=p.confidence,
+    read_keyed(snakemake.input.index_summary), eq_r=p.eq_r, max_grade=p.max_grade, confidence=p.confidence,
     window=p.window, tolerance_ms=p.validation["latency_tolerance_ms"], min_peak=p.validation["min_peak"],
 )
 write_tsv(table, snakemake.output.recovery)
