@@ -12,7 +12,7 @@ localrules:
 
 
 rule validate_demo:
-    """Planted vs recovered: EQ-reaction correlation, peak latencies, quality grades; the measured transfer."""
+    """Planted vs recovered: EQ-reaction correlation, congruence and its EQ moderation, latencies, quality; the transfers."""
     input:
         truth=f"{DEMO_DIR}/truth.tsv",
         events=expand(f"{DEMO_DIR}/truth/{{participant}}.tsv", participant=PARTICIPANTS),
@@ -20,12 +20,17 @@ rule validate_demo:
         eq="results/eq_scores.tsv",
         quality="results/quality.tsv",
         index_summary="results/tables/mimicry_index_summary.tsv",
+        trials="results/trials.parquet",
+        congruence="results/tables/congruence_models.tsv",
     output:
         recovery=report(
             "results/tables/demo_recovery.tsv", caption="../report/demo_recovery.rst", category=DEMO_VALIDATION
         ),
         calibration="results/tables/demo_calibration.tsv",
+        transfer="results/tables/demo_transfer.tsv",
     params:
+        demo=config["demo"],
+        congruence=config["analysis"]["congruence"],
         eq_r=config["demo"]["reactions"]["eq_r"],
         max_grade=config["quality"]["max_grade"],
         confidence=config["analysis"]["confidence"],
