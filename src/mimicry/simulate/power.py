@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mimicry import cohort, eq
-from mimicry.simulate.plan import assign_problems, mimicry_gains, rng_for
+from mimicry.simulate.moderation import draw_people, measured_eq  # noqa: F401 (measured_eq: the EQ score shortcut)
+from mimicry.simulate.plan import rng_for
 from mimicry.simulate.recovery import GROUPS
 
 #: Columns of results/tables/power.tsv (one row per cohort size x effect).
@@ -43,28 +43,15 @@ def read_calibration(table: pd.DataFrame) -> dict:
     return values
 
 
-def measured_eq(rng: np.random.Generator, latent_eq: np.ndarray) -> np.ndarray:
-    """EQ scores (0-80) of participants answering around ``latent_eq`` (0-80).
-
-    ``cohort.draw_answers`` gives each of the 40 scored items Binomial(2, latent/80) points, so the
-    score (``eq.score_eq``) is a sum of 40 such draws: exactly Binomial(80, latent/80).
-    """
-    return rng.binomial(eq.MAX_SCORE, np.asarray(latent_eq, float) / eq.MAX_SCORE).astype(float)
-
-
 def simulate_study(rng: np.random.Generator, n: int, effect: float, demo: dict, calibration: dict):
     """One simulated study: (eq_score, recovered magnitude) of its usable participants (arrays).
 
     ``demo``: the config's demo section (cohort, reactions, problems); ``effect``: the planted
     correlation of gain with latent EQ (replaces demo.reactions.eq_r); ``calibration``: read_calibration().
     """
-    ids = cohort.participant_ids(n)
-    people = cohort.draw_participants(rng, ids, demo["cohort"])
-    latent = cohort.target_eq(rng, people["gender"].to_numpy() == "female", demo["cohort"])
-    score = measured_eq(rng, latent)
-    gain = mimicry_gains(latent, rng, {**demo["reactions"], "eq_r": effect}, demo["cohort"]["eq_mean"], demo["cohort"]["eq_sd"])
-    problems = assign_problems(rng, ids, demo["problems"])
-    excluded = np.array([calibration[f"excluded_{problems[i]}"] for i in ids])
+    people = draw_people(rng, n, effect, demo)
+    score, gain, n = people["score"], people["gain"], len(people["ids"])
+    excluded = np.array([calibration[f"excluded_{problem}"] for problem in people["problem"]])
     keep = rng.random(n) >= excluded
     magnitude = (calibration["magnitude_intercept"] + calibration["magnitude_slope"] * gain
                  + rng.normal(0.0, calibration["magnitude_residual_sd"], n))
