@@ -45,9 +45,10 @@ rule validate_demo:
 
 
 rule power:
-    """Detection rate of the EQ-reaction correlation over demo.power sizes x effects (calibrated fast path)."""
+    """Detection rates of the EQ-reaction correlation and of the congruence x EQ interaction over sizes x effects (calibrated fast path)."""
     input:
         calibration="results/tables/demo_calibration.tsv",
+        transfer="results/tables/demo_transfer.tsv",
     output:
         table=report("results/tables/power.tsv", caption="../report/power.rst", category=DEMO_VALIDATION),
         figure=report("results/figures/power.png", caption="../report/power.rst", category=DEMO_VALIDATION),
@@ -56,6 +57,7 @@ rule power:
         grid=config["demo_validation"]["power"],
         alpha=config["analysis"]["alpha"],
         confidence=config["analysis"]["confidence"],
+        congruence=config["analysis"]["congruence"],
     threads: 1
     conda:
         "../../environment.yml"

@@ -34,6 +34,7 @@ import pandas as pd
 from mimicry import cohort, eq
 from mimicry.analysis.congruence import trial_responses
 from mimicry.analysis.mixed import fit_crossed
+from mimicry.names import STIMULUS_EMOTION_CODES
 from mimicry.simulate.plan import assign_problems, mimicry_gains, peak_intensity, rng_for, trial_factors
 
 #: Parameters of a test's transfer (demo_calibration.tsv rows transfer_<test>_<name>).
@@ -97,6 +98,38 @@ def planted_effects(demo: dict, test: dict, effect: float, seed: int, knots: pd.
                 - np.mean([response[e] for e in test["incongruent"]], axis=0))
     z = (people["score"] - people["score"].mean()) / people["score"].std(ddof=1)
     return {"congruence": float(contrast.mean()), "eq_moderation": float(np.mean((contrast - contrast.mean()) * z) / np.mean(z * z))}
+
+
+def transfer_noise(calibration: dict, test: str) -> dict:
+    """{TRANSFER key: value} of one test from read_calibration()'s dict (rows transfer_<test>_<key>);
+    a ValueError naming the rows when any is missing or NaN."""
+    noise = {k: calibration.get(f"transfer_{test}_{k}", math.nan) for k in TRANSFER}
+    bad = [f"transfer_{test}_{k}" for k, v in noise.items() if not np.isfinite(v)]
+    if bad:
+        raise ValueError(f"demo calibration: {', '.join(bad)} missing or NaN (validate_demo could not fit the "
+                         f"transfer of test {test}); choose another demo_validation.power.interaction_test")
+    return noise
+
+
+def simulate_trials(rng: np.random.Generator, people: dict, test: dict, demo: dict, knots: pd.DataFrame,
+                    noise: dict) -> pd.DataFrame:
+    """One trial per participant of ``people`` (draw_people) x stimulus of the test's emotions (one per
+    demo.protocol identity, named as the demo names them): participant_id, stimulus, identity,
+    stimulus_emotion, reaction (the test's first) and response (response units) = transfer(knots, the
+    trial's planted intensity, trial_intensity) + a participant and a stimulus intercept + a residual,
+    normal with the variances of ``noise`` (transfer_noise; the residual's by congruence). A participant's
+    congruence effect varies with their gain, independently of EQ beyond the planted correlation."""
+    n, trial_sd = len(people["ids"]), demo["reactions"]["trial_sd"]
+    person = rng.normal(0.0, math.sqrt(noise["var_participant"]), n)
+    pieces = []
+    for emotion, weights in planted_weights(test, demo["reactions"]).items():
+        residual_var = noise["var_residual_congruent" if emotion in test["congruent"] else "var_residual_incongruent"]
+        for identity in demo["protocol"]["identities"]:
+            response = (transfer(knots, trial_intensity(rng, people["gain"], weights, trial_sd)) + person
+                        + rng.normal(0.0, math.sqrt(noise["var_stimulus"])) + rng.normal(0.0, math.sqrt(residual_var), n))
+            pieces.append(pd.DataFrame({"participant_id": people["ids"], "stimulus": f"{identity}{STIMULUS_EMOTION_CODES[emotion]}S",
+                                        "identity": identity, "stimulus_emotion": emotion, "response": response}))
+    return pd.concat(pieces, ignore_index=True).assign(reaction=test["reactions"][0])
 
 
 def planted_trials(trials: pd.DataFrame, events: pd.DataFrame, test: dict, column: str = "response") -> pd.DataFrame:
