@@ -15,6 +15,7 @@ from scipy import stats
 from mimicry import cohort
 from mimicry.analysis import congruence
 from mimicry.simulate import plan, recovery
+from mimicry.simulate import power as _power
 
 from conftest import load_config, run_snakemake, tiny_config
 
@@ -239,7 +240,8 @@ def synthetic_trials(tmp_path, config, events, usable, rng):
 def test_validate_demo_and_power_run_with_snakemake(tmp_path):
     """validate_demo and power, for real, on a tiny demo whose reaction features are written from its truth."""
     config = tiny_config(n_participants=8)
-    config["demo_validation"] = {"power": {"sizes": [10, 40], "effects": [0.0, 0.6], "n_repeats": 30}}
+    config["demo_validation"] = {"power": {"sizes": [10, 40], "effects": [0.0, 0.6], "n_repeats": 30,
+                                           "interaction_test": "happy", "interaction_repeats": 3}}
     outdir = config["demo"]["outdir"]
     run_snakemake(tmp_path, config, f"{outdir}/truth.tsv", "results/eq_scores.tsv",
                   "--allowed-rules", "demo_cohort", "demo_truth", "score_eq")
@@ -271,4 +273,7 @@ def test_validate_demo_and_power_run_with_snakemake(tmp_path):
     assert set(knots["test"]) == {t["test"] for t in tests}
     power = pd.read_csv(tmp_path / "results/tables/power.tsv", sep="\t")
     assert len(power) == 4 and (power["n_repeats"] == 30).all()
+    assert list(power.columns) == [*_power.POWER_COLUMNS, *_power.INTERACTION_COLUMNS]
+    assert (power["interaction_repeats"] == 3).all() and (power["interaction_test"] == "happy").all()
+    assert power["interaction_coverage"].between(0, 1).all() and np.isfinite(power["planted_moderation"]).all()
     assert (tmp_path / "results/figures/power.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -26,8 +26,12 @@ rule validate_demo:
         recovery=report(
             "results/tables/demo_recovery.tsv", caption="../report/demo_recovery.rst", category=DEMO_VALIDATION
         ),
-        calibration="results/tables/demo_calibration.tsv",
-        transfer="results/tables/demo_transfer.tsv",
+        calibration=report(
+            "results/tables/demo_calibration.tsv", caption="../report/demo_calibration.rst", category=DEMO_VALIDATION
+        ),
+        transfer=report(
+            "results/tables/demo_transfer.tsv", caption="../report/demo_transfer.rst", category=DEMO_VALIDATION
+        ),
     params:
         demo=config["demo"],
         congruence=config["analysis"]["congruence"],
