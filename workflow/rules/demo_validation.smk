@@ -8,7 +8,7 @@ DEMO_VALIDATION = "5. Demo validation"
 
 
 rule validate_demo:
-    """Planted vs recovered: EQ-reaction correlation, peak latencies, quality grades; the measured transfer."""
+    """Planted vs recovered: EQ-reaction correlation, congruence and its EQ moderation, latencies, quality; the transfers."""
     input:
         truth=f"{DEMO_DIR}/truth.tsv",
         events=expand(f"{DEMO_DIR}/truth/{{participant}}.tsv", participant=PARTICIPANTS),
@@ -16,12 +16,21 @@ rule validate_demo:
         eq="results/eq_scores.tsv",
         quality="results/quality.tsv",
         index_summary="results/tables/mimicry_index_summary.tsv",
+        trials="results/trials.parquet",
+        congruence="results/tables/congruence_models.tsv",
     output:
         recovery=report(
             "results/tables/demo_recovery.tsv", caption="../report/demo_recovery.rst", category=DEMO_VALIDATION
         ),
-        calibration="results/tables/demo_calibration.tsv",
+        calibration=report(
+            "results/tables/demo_calibration.tsv", caption="../report/demo_calibration.rst", category=DEMO_VALIDATION
+        ),
+        transfer=report(
+            "results/tables/demo_transfer.tsv", caption="../report/demo_transfer.rst", category=DEMO_VALIDATION
+        ),
     params:
+        demo=config["demo"],
+        congruence=config["analysis"]["congruence"],
         eq_r=config["demo"]["reactions"]["eq_r"],
         max_grade=config["quality"]["max_grade"],
         confidence=config["analysis"]["confidence"],
@@ -37,9 +46,10 @@ rule validate_demo:
 
 
 rule power:
-    """Detection rate of the EQ-reaction correlation over demo.power sizes x effects (calibrated fast path)."""
+    """Detection rates of the EQ-reaction correlation and of the congruence x EQ interaction over sizes x effects (calibrated fast path)."""
     input:
         calibration="results/tables/demo_calibration.tsv",
+        transfer="results/tables/demo_transfer.tsv",
     output:
         table=report("results/tables/power.tsv", caption="../report/power.rst", category=DEMO_VALIDATION),
         figure=report("results/figures/power.png", caption="../report/power.rst", category=DEMO_VALIDATION),
@@ -48,6 +58,7 @@ rule power:
         grid=config["demo_validation"]["power"],
         alpha=config["analysis"]["alpha"],
         confidence=config["analysis"]["confidence"],
+        congruence=config["analysis"]["congruence"],
     threads: 1
     conda:
         "../../environment.yml"

@@ -61,6 +61,16 @@ def mimicry_gains(latent_eq: np.ndarray, rng: np.random.Generator, reactions: di
     return np.clip(reactions["gain_mean"] + reactions["gain_sd"] * (r * z + np.sqrt(1 - r**2) * e), 0, None)
 
 
+def trial_factors(rng: np.random.Generator, trial_sd: float, size=None):
+    """Trial-to-trial factors of a planted peak (a float, or an array of ``size``): N(1, trial_sd), clipped at 0."""
+    return np.maximum(0.0, 1 + trial_sd * rng.standard_normal(size))
+
+
+def peak_intensity(gain, weight, trial):
+    """Planted peak intensity (0-MAX_PEAK) of an expression: gain x weight x trial factor, clipped at MAX_PEAK."""
+    return np.minimum(np.multiply(np.multiply(gain, weight), trial), MAX_PEAK)
+
+
 def reaction_events(rng: np.random.Generator, stimuli: pd.DataFrame, gain: float, reactions: dict) -> list[dict]:
     """Planted reactions of one participant: per emotional stimulus, its congruent expressions.
 
@@ -74,14 +84,14 @@ def reaction_events(rng: np.random.Generator, stimuli: pd.DataFrame, gain: float
         if not mapping:
             continue
         onset = rng.uniform(*reactions["onset_ms"])
-        trial = max(0.0, 1 + reactions["trial_sd"] * rng.standard_normal())
+        trial = trial_factors(rng, reactions["trial_sd"])
         peak_latency = onset + reactions["rise_ms"]
         end = min(stim.onset_ms + peak_latency + reactions["decay_ms"], stim.onset_ms + stim.duration_ms)
         for expression, weight in mapping.items():
             rows.append({
                 "event": "reaction", "stimulus": stim.stimulus, "stimulus_emotion": stim.stimulus_emotion,
                 "reaction": expression, "start_ms": stim.onset_ms + onset, "peak_ms": stim.onset_ms + peak_latency,
-                "end_ms": end, "onset_ms": onset, "peak_latency_ms": peak_latency, "peak": min(gain * weight * trial, MAX_PEAK),
+                "end_ms": end, "onset_ms": onset, "peak_latency_ms": peak_latency, "peak": float(peak_intensity(gain, weight, trial)),
             })
     return rows
 
