@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mimicry import cohort, eq
+from mimicry import eq
+from mimicry.simulate import cohort
 from mimicry.simulate import power
 
 from conftest import load_config

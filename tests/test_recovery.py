@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mimicry import cohort
+from mimicry.simulate import cohort
 from mimicry.analysis import congruence
 from mimicry.simulate import plan, recovery
 from mimicry.simulate import power as _power

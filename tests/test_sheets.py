@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from mimicry import sheets
-from mimicry.cohort import generate_cohort
+from mimicry.simulate.cohort import generate_cohort
 
 from conftest import load_config
 

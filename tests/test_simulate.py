@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mimicry import cohort
+from mimicry.simulate import cohort
 from mimicry.names import STIMULUS_EMOTIONS
 from mimicry.simulate import plan, render
 from mimicry.simulate.expressions import SIMULATED, expression_basis, face_frame

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from mimicry import cohort, sheets
+from mimicry import sheets
+from mimicry.simulate import cohort
 from mimicry.face import CANONICAL_FILE, EMOTION_FILE, FER_SOURCES, LANDMARKER_FILE
 from mimicry.analysis.config import config_problems as analysis_config_problems
 from mimicry.features import config_problems as features_config_problems

@@ -31,7 +31,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from mimicry import cohort, eq
+from mimicry import eq
+from mimicry.simulate import cohort
 from mimicry.analysis.congruence import trial_responses
 from mimicry.analysis.mixed import fit_crossed
 from mimicry.names import STIMULUS_EMOTION_CODES
