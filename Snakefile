@@ -33,6 +33,7 @@ include: "workflow/rules/demo_validation.smk"
 
 
 rule all:
+    default_target: True
     input:
         H1_OUTPUTS,
         DEMO_OUTPUTS,
@@ -42,7 +43,6 @@ rule all:
         REACTION_OUTPUTS,
         FACIAL_OUTPUTS,
         DEMO_VALIDATION_OUTPUTS,
-    default_target: True
 
 
 onsuccess:

@@ -13,7 +13,6 @@ import pytest
 import yaml
 from scipy import stats
 
-from mimicry.names import REACTIONS
 
 from conftest import run_snakemake, tiny_config
 from test_analysis import features_of, synthetic_reactions

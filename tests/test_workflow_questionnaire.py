@@ -1,11 +1,10 @@
 """The questionnaire branch run for real with snakemake on a tiny generated cohort."""
 
-import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from mimicry import eq, sheets
+from mimicry import eq
 
 from conftest import run_snakemake, tiny_config
 

