@@ -33,7 +33,7 @@ def test_outputs_exist(run):
         assert (workdir / name).stat().st_size > 0, name
 
 
-def test_eq_scores_match_independent_scoring(run, schemas):
+def test_eq_scores_match_independent_scoring(run):
     workdir, _ = run
     responses = pd.read_csv(workdir / "resources/demo/eq_responses.tsv", sep="\t", dtype=str)
     expected = []

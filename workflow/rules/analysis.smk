@@ -225,7 +225,6 @@ rule group_tests:
         combine=config["features"]["combine"],
         median_split=ANALYSIS["median_split"],
         welch=ANALYSIS["welch"],
-        schema=SCHEMAS["participants"],
         max_grade=MAX_GRADE,
     script:
         "../scripts/group_tests.py"

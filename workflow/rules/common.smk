@@ -13,10 +13,7 @@ from mimicry.analysis.config import config_problems as analysis_config_problems
 from mimicry.features import config_problems as features_config_problems
 from mimicry.epochs import stimulus_digests
 
-SCHEMAS = {
-    name: str(WORKFLOW_DIR / "workflow" / "schemas" / f"{name}.schema.yaml")
-    for name in ("participants", "eq_responses", "stimuli")
-}
+
 # What the JSON schema cannot check (names shared between keys, window order...), before anything runs.
 _problems = features_config_problems(config) + analysis_config_problems(config)
 if _problems:
@@ -25,14 +22,14 @@ if _problems:
 DEMO = config["demo"]["enabled"]
 
 if DEMO:
-    SHEETS = {name: f"{config['demo']['outdir']}/{name}.tsv" for name in SCHEMAS}
+    SHEETS = {name: f"{config['demo']['outdir']}/{name}.tsv" for name in sheets.SHEET_NAMES}
     PARTICIPANTS = cohort.participant_ids(config["demo"]["n_participants"])
 else:
-    SHEETS = {name: config["study"][name] for name in SCHEMAS}
+    SHEETS = {name: config["study"][name] for name in sheets.SHEET_NAMES}
     try:
-        _participants = sheets.read_participants(SHEETS["participants"], sheets.load_schema(SCHEMAS["participants"]))
+        _participants = sheets.read_participants(SHEETS["participants"])
         for _name, _reader in (("eq_responses", sheets.read_eq_responses), ("stimuli", sheets.read_stimuli)):
-            _sheet = _reader(SHEETS[_name], sheets.load_schema(SCHEMAS[_name]))
+            _sheet = _reader(SHEETS[_name])
             sheets.check_references(_participants, _sheet, SHEETS[_name])
         sheets.check_stimuli_present(_participants, _sheet, SHEETS["stimuli"])  # _sheet: the stimuli, read last
     except sheets.SheetError as err:

@@ -60,7 +60,6 @@ rule demo_truth:
     conda:
         "../../environment.yml"
     params:
-        schemas=SCHEMAS,
         demo=config["demo"],
         duration_ms=cohort.recording_ms(config["demo"]["protocol"]),
     script:
@@ -82,7 +81,6 @@ rule demo_video:
         "../../environment.yml"
     threads: 1
     params:
-        schema=SCHEMAS["participants"],
         video=config["demo"]["video"],
         seed=config["demo"]["seed"],
         duration_ms=cohort.recording_ms(config["demo"]["protocol"]),

@@ -28,7 +28,6 @@ rule reaction_features:
         "../../environment.yml"
     params:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
-        schema=SCHEMAS["stimuli"],
         epochs=config["epochs"],
     script:
         "../scripts/reaction_features.py"

@@ -68,7 +68,6 @@ rule frames_from_landmarks:
         "../../environment.yml"
     params:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
-        schema=SCHEMAS["stimuli"],
         models_dir=lambda w, input: str(Path(input.models[0]).parent),
         emotion_source=config["models"]["emotion_source"],
         neutral_correction=config["models"]["neutral_correction"],

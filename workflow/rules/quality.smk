@@ -18,7 +18,6 @@ rule quality_metrics:
         "../../environment.yml"
     params:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
-        schema=SCHEMAS["stimuli"],
         metrics={
             k: config["quality"][k]
             for k in ("occlusion_score", "lower_face_covered", "mouth", "mouth_window_ms", "mouth_moving_sd")
@@ -42,7 +41,6 @@ rule quality_table:
     conda:
         "../../environment.yml"
     params:
-        schema=SCHEMAS["participants"],
     script:
         "../scripts/quality_table.py"
 
@@ -70,7 +68,6 @@ rule qc_page:
         "../../environment.yml"
     params:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
-        schema=SCHEMAS["stimuli"],
         settings=config["quality"],
         models_dir=lambda w, input: str(Path(input.models[0]).parent) if hasattr(input, "models") else None,
     script:

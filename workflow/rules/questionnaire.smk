@@ -13,7 +13,6 @@ rule score_eq:
     conda:
         "../../environment.yml"
     params:
-        schemas=SCHEMAS,
         eq=config["eq"],
     script:
         "../scripts/score_eq.py"
@@ -40,7 +39,6 @@ rule eq_demographics:
     conda:
         "../../environment.yml"
     params:
-        schema=SCHEMAS["participants"],
         demographics=config["demographics"],
     script:
         "../scripts/eq_demographics.py"

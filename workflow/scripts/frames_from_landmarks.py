@@ -5,7 +5,7 @@ from mimicry import sheets
 from mimicry.extract import frames_from_landmarks
 
 participant = snakemake.wildcards.participant
-sheet = sheets.read_stimuli(snakemake.input.stimuli, sheets.load_schema(snakemake.params.schema))
+sheet = sheets.read_stimuli(snakemake.input.stimuli)
 frames = frames_from_landmarks(snakemake.input.landmarks, sheet[sheet["participant_id"] == participant],
                            snakemake.params.models_dir, snakemake.output[0],
                            emotion_source=snakemake.params.emotion_source,

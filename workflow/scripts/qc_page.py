@@ -7,7 +7,7 @@ from mimicry import epochs, qc, quality, sheets
 
 participant = snakemake.wildcards.participant
 frames = epochs.read_frames(snakemake.input.frames, participant)
-sheet = sheets.read_stimuli(snakemake.input.stimuli, sheets.load_schema(snakemake.params.schema))
+sheet = sheets.read_stimuli(snakemake.input.stimuli)
 stimuli = epochs.participant_stimuli(participant, sheet, frames)
 record = quality.read_json(snakemake.input.record)
 video = getattr(snakemake.input, "video", None)

@@ -7,7 +7,7 @@ from mimicry import sheets
 from mimicry.io import write_tsv
 from mimicry.quality import quality_table, read_json
 
-participants = sheets.read_participants(snakemake.input.participants, sheets.load_schema(snakemake.params.schema))
+participants = sheets.read_participants(snakemake.input.participants)
 records = [read_json(path) for path in snakemake.input.records]
 table = quality_table(records, participants)
 write_tsv(table, snakemake.output[0])
