@@ -49,16 +49,33 @@ def test_comma_separated_sheet(study):
         sheets.read_participants(study["participants"])
 
 
-def test_missing_required_column(study):
-    edit(study["participants"], lambda df: df.drop(columns="gender", inplace=True))
-    with pytest.raises(sheets.SheetError, match="missing required column.*gender"):
-        sheets.read_participants(study["participants"])
+READERS = {"participants": sheets.read_participants, "eq_responses": sheets.read_eq_responses,
+           "stimuli": sheets.read_stimuli}
+#: One bad edit of one sheet each: (sheet, edit of its text table, what the error must say).
+BAD_SHEETS = {
+    "missing_required_column": ("participants", lambda df: df.drop(columns="gender", inplace=True),
+                                "missing required column.*gender"),
+    "duplicate_ids": ("participants", lambda df: df.loc.__setitem__((1, "participant_id"), df.loc[0, "participant_id"]),
+                      "demo001 appears on lines 2, 3"),
+    "bad_glasses_value": ("participants", lambda df: df.loc.__setitem__((0, "glasses"), "sometimes"),
+                          r"line 2 \(participant demo001\), column glasses: value 'sometimes'"),
+    "eq_answer_outside_labels": ("eq_responses", lambda df: df.loc.__setitem__((1, "q7"), "agree"),
+                                 r"participant demo002\), column q7: value 'agree'.*strongly agree"),
+    "eq_missing_item_column": ("eq_responses", lambda df: df.drop(columns="q60", inplace=True),
+                               "missing required column.*q60"),
+    "overlapping_stimuli": ("stimuli", lambda df: df.loc.__setitem__((1, "onset_ms"), str(float(df.loc[0, "onset_ms"]) + 10)),
+                            "starts at .* before .* ends at"),
+    "unknown_stimulus_emotion": ("stimuli", lambda df: df.loc.__setitem__((3, "stimulus_emotion"), "bored"),
+                                 r"line 5 .*stimulus_emotion.*expected one of afraid"),
+}
 
 
-def test_duplicate_ids(study):
-    edit(study["participants"], lambda df: df.loc.__setitem__((1, "participant_id"), df.loc[0, "participant_id"]))
-    with pytest.raises(sheets.SheetError, match="demo001 appears on lines 2, 3"):
-        sheets.read_participants(study["participants"])
+@pytest.mark.parametrize("case", BAD_SHEETS)
+def test_a_bad_sheet_is_rejected_naming_where(study, case):
+    sheet, change, message = BAD_SHEETS[case]
+    edit(study[sheet], change)
+    with pytest.raises(sheets.SheetError, match=message):
+        READERS[sheet](study[sheet])
 
 
 @pytest.mark.parametrize("bad_id", ["p 1", "../evil", "a/b"])
@@ -68,28 +85,10 @@ def test_ids_with_spaces_or_path_characters(study, bad_id):
         sheets.read_participants(study["participants"])
 
 
-def test_bad_glasses_value_names_line_and_column(study):
-    edit(study["participants"], lambda df: df.loc.__setitem__((0, "glasses"), "sometimes"))
-    with pytest.raises(sheets.SheetError, match=r"line 2 \(participant demo001\), column glasses: value 'sometimes'"):
-        sheets.read_participants(study["participants"])
-
-
-def test_eq_answer_outside_labels(study):
-    edit(study["eq_responses"], lambda df: df.loc.__setitem__((1, "q7"), "agree"))
-    with pytest.raises(sheets.SheetError, match=r"participant demo002\), column q7: value 'agree'.*strongly agree"):
-        sheets.read_eq_responses(study["eq_responses"])
-
-
 def test_eq_labels_are_case_and_space_insensitive(study):
     edit(study["eq_responses"], lambda df: df.loc.__setitem__((1, "q7"), "  Strongly   AGREE "))
     eq = sheets.read_eq_responses(study["eq_responses"])
     assert eq.loc[1, "q7"] == "strongly agree"
-
-
-def test_eq_missing_item_column(study):
-    edit(study["eq_responses"], lambda df: df.drop(columns="q60", inplace=True))
-    with pytest.raises(sheets.SheetError, match="missing required column.*q60"):
-        sheets.read_eq_responses(study["eq_responses"])
 
 
 def test_unknown_participant_in_other_sheet(study):
@@ -98,18 +97,6 @@ def test_unknown_participant_in_other_sheet(study):
     stimuli = sheets.read_stimuli(study["stimuli"])
     with pytest.raises(sheets.SheetError, match="stranger are not in participants.tsv"):
         sheets.check_references(participants, stimuli, study["stimuli"])
-
-
-def test_overlapping_stimuli(study):
-    edit(study["stimuli"], lambda df: df.loc.__setitem__((1, "onset_ms"), str(float(df.loc[0, "onset_ms"]) + 10)))
-    with pytest.raises(sheets.SheetError, match="starts at .* before .* ends at"):
-        sheets.read_stimuli(study["stimuli"])
-
-
-def test_unknown_stimulus_emotion(study):
-    edit(study["stimuli"], lambda df: df.loc.__setitem__((3, "stimulus_emotion"), "bored"))
-    with pytest.raises(sheets.SheetError, match=r"line 5 .*stimulus_emotion.*expected one of afraid"):
-        sheets.read_stimuli(study["stimuli"])
 
 
 def test_non_utf8_text(study):
