@@ -13,7 +13,6 @@ from mimicry.analysis.config import config_problems as analysis_config_problems
 from mimicry.features import config_problems as features_config_problems
 from mimicry.epochs import stimulus_digests
 
-
 # What the JSON schema cannot check (names shared between keys, window order...), before anything runs.
 _problems = features_config_problems(config) + analysis_config_problems(config)
 if _problems:

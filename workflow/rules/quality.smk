@@ -40,7 +40,6 @@ rule quality_table:
     localrule: True
     conda:
         "../../environment.yml"
-    params:
     script:
         "../scripts/quality_table.py"
 
