@@ -114,7 +114,7 @@ def test_smile_peaks_where_planted(measured):
         t = frames["time_ms"].to_numpy()
         hidden = inside(t, events, "camera_off") | inside(t, events, "hand_over_mouth")
         for ev in events[(events["reaction"] == "smile") & (events["peak"] >= 0.3)].itertuples():
-            stim_on = ev.start_ms - ev.onset_ms
+            stim_on = ev.start_ms - ev.onset_latency_ms
             window = (t >= stim_on) & (t < stim_on + STIMULUS_MS)
             if hidden[window].any():
                 continue
