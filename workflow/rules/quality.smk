@@ -16,7 +16,8 @@ rule quality_metrics:
     params:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
         schema=SCHEMAS["stimuli"],
-        metrics={k: config["quality"][k] for k in ("occlusion_score", "lower_face_covered", "mouth", "mouth_window_ms", "mouth_moving_sd")},
+        metrics={k: config["quality"][k] for k in ("occlusion_score", "lower_face_covered", "mouth", "mouth_window_ms", "mouth_min_swing",
+                                                   "mouth_min_cycles")},
         limits=config["quality"]["limits"],
         post_blank_ms=config["epochs"]["post_blank_ms"],
     conda:
