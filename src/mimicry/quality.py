@@ -181,12 +181,12 @@ def mouth_moving(time_ms, opening, *, window_ms: float, min_swing: float, min_cy
     points, kinds = turning_points(opening[valid], min_swing)
     t = time_ms[valid][points]
     peaks = np.flatnonzero(kinds[1:-1] == 1) + 1 if len(kinds) > 2 else np.array([], int)
-    first, last = t[peaks - 1], t[peaks + 1]  # the troughs on either side of each peak, ms
-    if len(peaks) < min_cycles:
-        return out
-    now = time_ms[valid][:, None]
-    inside = (first[None, :] >= now - window_ms / 2) & (last[None, :] <= now + window_ms / 2)
-    out[valid] = inside.sum(axis=1) >= min_cycles
+    first, last = t[peaks - 1], t[peaks + 1]  # the troughs on either side of each peak, ms (both increasing)
+    now = time_ms[valid]
+    # the cycles starting in the window are a suffix of the list, those ending in it a prefix
+    starting = np.searchsorted(first, now - window_ms / 2, side="left")
+    ending = np.searchsorted(last, now + window_ms / 2, side="right")
+    out[valid] = ending - starting >= min_cycles
     return out
 
 
