@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= all
 
-.PHONY: demo test test-slow report clean
+.PHONY: demo lint test test-slow report clean
 
 $(BIN)/snakemake: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,14 @@ demo: $(BIN)/snakemake
 report: $(BIN)/snakemake
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) --report results/report.html
 
-## test: the test suite (CI runs exactly this)
-test: $(BIN)/snakemake
+## lint: the workflow (snakemake --lint, snakefmt) and the Python (ruff's pyflakes rules)
+lint: $(BIN)/snakemake
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile workflow
+	$(BIN)/ruff check src workflow/scripts tests benchmarks
+
+## test: the linters, then the test suite (CI runs exactly this)
+test: lint
 	$(BIN)/python -m pytest -m "not slow"
 
 ## test-slow: the long-running cases too

@@ -28,11 +28,12 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/quality.smk"
 include: "workflow/rules/epochs.smk"
-include: "workflow/rules/stats.smk"
+include: "workflow/rules/analysis.smk"
 include: "workflow/rules/demo_validation.smk"
 
 
 rule all:
+    default_target: True
     input:
         H1_OUTPUTS,
         DEMO_OUTPUTS,
@@ -42,7 +43,6 @@ rule all:
         REACTION_OUTPUTS,
         FACIAL_OUTPUTS,
         DEMO_VALIDATION_OUTPUTS,
-    default_target: True
 
 
 onsuccess:

@@ -2,7 +2,7 @@
 
 Each participant gets 28 stimuli x 27 reactions x 2 windows of reaction features (random, 0-100) and an
 EQ score; the run times the fan-in (results/reactions.parquet), the feature matrix, and the analyses of
-stats.smk without permutations: correlations, OLS, the nine regression models, in both analysis units.
+analysis.smk without permutations: correlations, OLS, the nine regression models, in both analysis units.
 Issue 15: 28 stimuli x 27 reactions x 20 bins of 500 ms (the study's 10 s faces) of trial responses per
 participant with a planted congruence effect; their fan-in (results/trials.parquet), its reduction while
 reading, and the congruence models of config.yaml (every test, both models; the slowest single fit).

@@ -31,7 +31,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO / "tests"))
     from conftest import pyfeat_media
 
-    from mimicry import cohort
+    from mimicry.simulate import cohort
     from mimicry.simulate.face import prepare_face
     from mimicry.simulate.plan import plan_study, rng_for
     from mimicry.simulate.render import render_video

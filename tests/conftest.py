@@ -7,11 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMAS = REPO / "workflow" / "schemas"
 
 
 def load_config() -> dict:
@@ -46,13 +44,6 @@ def run_snakemake(
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
 
-
-@pytest.fixture
-def schemas():
-    """The sheet schemas, loaded."""
-    from mimicry.sheets import load_schema
-
-    return {name: load_schema(SCHEMAS / f"{name}.schema.yaml") for name in ("participants", "eq_responses", "stimuli")}
 
 
 def pinned_wheel(key: str) -> Path:

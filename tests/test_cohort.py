@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mimicry import cohort, eq
+from mimicry import eq
+from mimicry.simulate import cohort
 from mimicry.names import STIMULUS_EMOTIONS
 
 from conftest import load_config

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import load_config, pinned_wheel, pyfeat_media
 
-from mimicry.extract import extract_landmarks, frame_table, prefetched, read_metadata, score_participant
+from mimicry.extract import extract_landmarks, frame_table, prefetched, read_metadata, frames_from_landmarks
 from mimicry.face.analyzer import LANDMARK_SCHEMA
 from mimicry.face.scorer import score_landmarks
 from mimicry.names import FRAME_COLUMNS
@@ -156,7 +156,7 @@ def test_score_participant_absolute_or_against_the_neutral_lead_in(face_models, 
     landmarks = tmp_path / "landmarks.parquet"
     extract_landmarks(pyfeat_media("single_face.mp4"), landmarks, face_models, "p01")
     stimuli = stimulus_log("p01", 500.0, 1800.0)  # frames before 500 ms (0-14) are the lead-in
-    score_participant(landmarks, stimuli, face_models, tmp_path / "frames.parquet",
+    frames_from_landmarks(landmarks, stimuli, face_models, tmp_path / "frames.parquet",
                       neutral_correction=neutral_correction)
     written = pq.read_table(tmp_path / "frames.parquet").to_pandas()
     assert list(written.columns) == [*FRAME_COLUMNS, "lower_face_changed"] and len(written) == 72
@@ -183,7 +183,7 @@ def test_without_the_fer_network_its_columns_are_nan_and_fer_emotions_are_refuse
 def test_score_participant_passes_an_extraction_error_on(face_models, tmp_path, truncated):
     landmarks = tmp_path / "landmarks.parquet"
     extract_landmarks(truncated, landmarks, face_models, "p02", max_side=320, on_error="empty")
-    frames = score_participant(landmarks, stimulus_log("p02", 500.0, 1000.0), face_models, tmp_path / "f.parquet")
+    frames = frames_from_landmarks(landmarks, stimulus_log("p02", 500.0, 1000.0), face_models, tmp_path / "f.parquet")
     assert len(frames) == 0 and pq.read_metadata(tmp_path / "f.parquet").num_rows == 0
     assert "truncated or corrupt" in read_metadata(tmp_path / "f.parquet")["error"]
 

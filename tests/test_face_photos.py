@@ -24,7 +24,7 @@ def still_recording(photo, path) -> None:
 
 
 @pytest.mark.workflow
-def test_photos_as_still_recordings_through_the_workflow(tmp_path, face_models):
+def test_photos_as_still_recordings_through_the_workflow(tmp_path, face_models):  # noqa: F811 (the fixture)
     """Goal of issue 13: at least 14 of the 17 expected pairs (own photo highest and >= 10) and the top
     emotion right on at least 4 of the 5 photos. Measured when written: 14 of 17 (the three disgust pairs
     fail: a head turned about 45 degrees with closed lips) and 4 of 5."""

@@ -2,7 +2,6 @@
 
 import cv2
 import numpy as np
-import pandas as pd
 import pytest
 from conftest import face_models, pyfeat_media, read_video, transform_image
 

@@ -114,23 +114,73 @@ cat(paste("var", v$grp, v$vcov, sep = "\t"), sep = "\n")
 """
 
 
+def lmer(script: str, data: pd.DataFrame, tmp_path) -> tuple[pd.DataFrame, dict]:
+    """Run an R ``script`` (it reads the TSV named by its argument) on ``data``: (fixed effects with
+    estimate, se, df, p in lmerTest's row order, {group: variance})."""
+    path = tmp_path / "d.tsv"
+    data.to_csv(path, sep="\t", index=False)
+    (tmp_path / "fit.R").write_text(script)
+    proc = subprocess.run(["Rscript", str(tmp_path / "fit.R"), str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, f"R failed (needs r-cran-lme4 and r-cran-lmertest):\n{proc.stderr}"
+    lines = [line.split("\t") for line in proc.stdout.strip().splitlines()]
+    fixed = pd.DataFrame([line[1:] for line in lines[1:] if line[0] != "var"], columns=lines[0]).astype(float)
+    return fixed, {line[1]: float(line[2]) for line in lines if line[0] == "var"}
+
+
+def assert_fixed_effects_agree(ours: pd.DataFrame, fixed: pd.DataFrame) -> None:
+    """Estimates to 1e-4, SEs to 1e-3, Satterthwaite df to 2 %, p to 5 % (relative)."""
+    np.testing.assert_allclose(ours["estimate"], fixed["estimate"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours["se"], fixed["se"], rtol=1e-3)
+    np.testing.assert_allclose(ours["df"], fixed["df"], rtol=2e-2)
+    np.testing.assert_allclose(ours["p"], fixed["p"], rtol=5e-2, atol=1e-6)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="needs R with lme4 and lmerTest (apt-get install r-cran-lmertest)")
 def test_agrees_with_lme4_and_lmertest(tmp_path):
     table = study(np.random.default_rng(8), n_participants=25, drop=0.1)
-    path = tmp_path / "d.tsv"
-    table.to_csv(path, sep="\t", index=False)
-    (tmp_path / "fit.R").write_text(R_SCRIPT)
-    proc = subprocess.run(["Rscript", str(tmp_path / "fit.R"), str(path)], capture_output=True, text=True)
-    assert proc.returncode == 0, f"R failed (needs r-cran-lme4 and r-cran-lmertest):\n{proc.stderr}"
-    out = proc.stdout
-    lines = [line.split("\t") for line in out.strip().splitlines()]
-    fixed = pd.DataFrame([line[1:] for line in lines[1:] if line[0] != "var"], columns=lines[0]).astype(float)
-    variances = {line[1]: float(line[2]) for line in lines if line[0] == "var"}
+    fixed, variances = lmer(R_SCRIPT, table, tmp_path)
     ours = fit(table.reset_index(drop=True))
-    np.testing.assert_allclose(ours.coef["estimate"], fixed["estimate"], rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(ours.coef["se"], fixed["se"], rtol=1e-3)
-    np.testing.assert_allclose(ours.coef["df"], fixed["df"], rtol=2e-2)
-    np.testing.assert_allclose(ours.coef["p"], fixed["p"], rtol=5e-2, atol=1e-6)
+    assert_fixed_effects_agree(ours.coef, fixed)
     np.testing.assert_allclose([ours.variances[k] for k in ("participant", "stimulus", "residual")],
                                [variances[k] for k in ("participant", "stimulus", "Residual")], rtol=1e-3)
+
+
+R_CONGRUENCE = """
+suppressMessages(library(lmerTest))
+d <- read.delim(commandArgs(TRUE)[1])
+d$participant_id <- factor(d$participant_id); d$stimulus <- factor(d$stimulus)
+m <- lmer(response ~ congruence * eq_z + (1 | participant_id) + (1 | participant_id:congruence) + (1 | stimulus),
+          data = d, REML = TRUE)
+s <- coef(summary(m, ddf = "Satterthwaite"))
+v <- as.data.frame(VarCorr(m))
+write.table(data.frame(estimate = s[, 1], se = s[, 2], df = s[, 3], p = s[, 5]), stdout(), sep = "\\t", quote = FALSE)
+cat(paste("var", v$grp, v$vcov, sep = "\\t"), sep = "\\n")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="needs R with lme4 and lmerTest (apt-get install r-cran-lmertest)")
+def test_congruence_x_eq_with_its_participant_x_congruence_intercept_agrees_with_lme4(tmp_path):
+    """congruence.fit_test's congruence_x_eq (the model of congruence_models) against lmer with
+    (1 | participant:congruence), on trials whose congruence effect varies between people (SD 0.7)."""
+    from mimicry.analysis import congruence
+
+    rng = np.random.default_rng(12)
+    table = study(rng, n_participants=25, drop=0.1)
+    table["y"] += 0.7 * rng.normal(size=25)[table["participant"]] * table["congruence"]
+    trials = pd.DataFrame({"participant_id": "p" + table["participant"].astype(str), "stimulus": "s" + table["stimulus"].astype(str),
+                           "identity": "i", "stimulus_emotion": np.where(table["congruence"] == 1, "happy", "angry"),
+                           "reaction": "smile", "response": table["y"]})
+    eq = pd.DataFrame({"participant_id": [f"p{i}" for i in range(25)], "eq_score": rng.normal(47, 10, 25)})
+    test = {"test": "t", "kind": "contrast", "reactions": ["smile"], "congruent": ["happy"], "incongruent": ["angry"]}
+    ours = congruence.fit_test(trials, eq, test, "congruence_x_eq")
+    data = congruence.trial_responses(trials, test).merge(eq, on="participant_id")
+    data["eq_z"] = congruence.design(data, "congruence_x_eq")["eq_z"].to_numpy()
+    fixed, variances = lmer(R_CONGRUENCE, data, tmp_path)
+    assert_fixed_effects_agree(ours, fixed)
+    row = ours.iloc[0]
+    np.testing.assert_allclose([row.var_participant, row.var_participant_congruence, row.var_stimulus, row.var_residual],
+                               [variances[k] for k in ("participant_id", "participant_id:congruence", "stimulus", "Residual")],
+                               rtol=2e-3)
+    assert row.var_participant_congruence > 0 and not row.warnings  # estimated, not a singular fit

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, run_snakemake, tiny_config
-from mimicry.cohort import participant_ids
+from mimicry.simulate.cohort import participant_ids
 
 pytestmark = [pytest.mark.slow, pytest.mark.workflow]
 

@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mimicry import cohort
+from mimicry.simulate import cohort
+from mimicry.analysis import congruence
 from mimicry.simulate import plan, recovery
+from mimicry.simulate import power as _power
 
 from conftest import load_config, run_snakemake, tiny_config
 
@@ -220,11 +222,26 @@ def test_recovery_table_rows_and_pass_rules(planted):
     assert not far.loc["eq_magnitude_r", "passed"] and not far.loc["eq_mimicry_index_r", "passed"]
 
 
+def synthetic_trials(tmp_path, config, events, usable, rng):
+    """results/trials.parquet of the usable participants: one 500 ms bin per stimulus x reaction of the congruence
+    tests, response = 6 x the mean planted peak of that reaction on that trial + N(0, 0.5)."""
+    stimuli = pd.read_csv(tmp_path / config["demo"]["outdir"] / "stimuli.tsv", sep="\t")
+    stimuli = stimuli[stimuli["participant_id"].isin(usable)]
+    reactions = sorted({r for rs in config["analysis"]["congruence"]["mapping"].values() for r in rs})
+    rows = stimuli.merge(pd.DataFrame({"reaction": reactions}), how="cross")
+    peaks = events.loc[events["event"] == "reaction", ["participant_id", "stimulus", "reaction", "peak"]]
+    rows = rows.merge(peaks, how="left").fillna({"peak": 0.0})
+    rows["response"] = 6 * rows["peak"] + rng.normal(0, 0.5, len(rows))
+    rows = rows.assign(bin_start_ms=0.0, bin_end_ms=500.0, response_z=rows["response"])
+    rows.drop(columns=["peak"]).to_parquet(tmp_path / "results/trials.parquet", index=False)
+
+
 @pytest.mark.workflow
 def test_validate_demo_and_power_run_with_snakemake(tmp_path):
     """validate_demo and power, for real, on a tiny demo whose reaction features are written from its truth."""
     config = tiny_config(n_participants=8)
-    config["demo_validation"] = {"power": {"sizes": [10, 40], "effects": [0.0, 0.6], "n_repeats": 30}}
+    config["demo_validation"] = {"power": {"sizes": [10, 40], "effects": [0.0, 0.6], "n_repeats": 30,
+                                           "interaction_test": "happy", "interaction_repeats": 3}}
     outdir = config["demo"]["outdir"]
     run_snakemake(tmp_path, config, f"{outdir}/truth.tsv", "results/eq_scores.tsv",
                   "--allowed-rules", "demo_cohort", "demo_truth", "score_eq")
@@ -239,12 +256,24 @@ def test_validate_demo_and_power_run_with_snakemake(tmp_path):
     (tmp_path / "results/tables").mkdir(parents=True)
     pd.DataFrame({"r_eq": [0.1], "ci_low": [-0.6], "ci_high": [0.7], "n_eq": [len(usable)]}).to_csv(
         tmp_path / "results/tables/mimicry_index_summary.tsv", sep="\t", index=False)
-    run_snakemake(tmp_path, config, "validate_demo", "power", "--allowed-rules", "validate_demo", "power")
+    synthetic_trials(tmp_path, config, events, usable, rng)
+    run_snakemake(tmp_path, config, "validate_demo", "power", "--allowed-rules", "congruence_models", "validate_demo", "power")
 
     table = pd.read_csv(tmp_path / "results/tables/demo_recovery.tsv", sep="\t").set_index("check")
     assert list(table.reset_index().columns) == list(recovery.RECOVERY_COLUMNS)
     assert table.loc["eq_magnitude_r", "n"] == len(usable) and table.loc["eq_magnitude_r", "planted"] == 0.3
     assert table.loc["quality_none", "passed"] and table.loc["peak_latency", "passed"]
+    tests = congruence.tests(config["analysis"]["congruence"]["mapping"], config["analysis"]["congruence"]["contrasts"])
+    for test in tests:  # 6 points per unit of planted intensity, clearly detected with 6 participants
+        assert table.loc[f"congruence_{test['test']}", "passed"], test["test"]
+        assert np.isfinite(table.loc[f"eq_moderation_{test['test']}", ["planted", "recovered", "ci_low"]].astype(float)).all()
+    calibration = pd.read_csv(tmp_path / "results/tables/demo_calibration.tsv", sep="\t").set_index("parameter")
+    assert np.isfinite(calibration.loc["transfer_happy_var_residual_congruent", "value"])
+    knots = pd.read_csv(tmp_path / "results/tables/demo_transfer.tsv", sep="\t")
+    assert set(knots["test"]) == {t["test"] for t in tests}
     power = pd.read_csv(tmp_path / "results/tables/power.tsv", sep="\t")
     assert len(power) == 4 and (power["n_repeats"] == 30).all()
+    assert list(power.columns) == [*_power.POWER_COLUMNS, *_power.INTERACTION_COLUMNS]
+    assert (power["interaction_repeats"] == 3).all() and (power["interaction_test"] == "happy").all()
+    assert power["interaction_coverage"].between(0, 1).all() and np.isfinite(power["planted_moderation"]).all()
     assert (tmp_path / "results/figures/power.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

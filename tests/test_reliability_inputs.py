@@ -170,6 +170,6 @@ def test_stimulus_beyond_the_end_of_the_recording_is_nan_and_logged(tmp_path):
     assert joy.loc["BM13HAS", "coverage"] == pytest.approx(25 / 75) and np.isnan(joy.loc["BM13HAS", "max"])
     assert joy.loc["BM13SAS", "coverage"] == 0 and np.isnan(joy.loc["BM13SAS", "max"])
     assert joy.loc["AF01HAS", "max"] == pytest.approx(40.0)
-    log = (tmp_path / "results/logs/reactions/p1.log").read_text()
+    log = (tmp_path / "results/logs/reaction_features/p1.log").read_text()
     assert "participant p1: stimulus BM13SAS (20000-23000 ms) ends after the recording's last frame (15960 ms)" in log
     assert "stimulus BM13HAS (15000-18000 ms)" in log

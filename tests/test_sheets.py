@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from mimicry import sheets
-from mimicry.cohort import generate_cohort
+from mimicry.simulate.cohort import generate_cohort
 
 from conftest import load_config
 
@@ -27,102 +27,89 @@ def edit(path, fn):
     df.to_csv(path, sep="\t", index=False)
 
 
-def test_valid_sheets_load(study, schemas):
-    participants = sheets.read_participants(study["participants"], schemas["participants"])
+def test_valid_sheets_load(study):
+    participants = sheets.read_participants(study["participants"])
     assert participants["glasses"].dtype == bool and len(participants) == 4
-    eq = sheets.read_eq_responses(study["eq_responses"], schemas["eq_responses"])
-    stimuli = sheets.read_stimuli(study["stimuli"], schemas["stimuli"])
+    eq = sheets.read_eq_responses(study["eq_responses"])
+    stimuli = sheets.read_stimuli(study["stimuli"])
     assert len(stimuli) == 4 * 28
     sheets.check_references(participants, eq, study["eq_responses"])
     sheets.check_references(participants, stimuli, study["stimuli"])
 
 
-def test_missing_file(tmp_path, schemas):
+def test_missing_file(tmp_path):
     with pytest.raises(sheets.SheetError, match="file not found"):
-        sheets.read_participants(tmp_path / "nope.tsv", schemas["participants"])
+        sheets.read_participants(tmp_path / "nope.tsv")
 
 
-def test_comma_separated_sheet(study, schemas):
+def test_comma_separated_sheet(study):
     df = pd.read_csv(study["participants"], sep="\t")
     df.to_csv(study["participants"], index=False)
     with pytest.raises(sheets.SheetError, match="comma-separated"):
-        sheets.read_participants(study["participants"], schemas["participants"])
+        sheets.read_participants(study["participants"])
 
 
-def test_missing_required_column(study, schemas):
-    edit(study["participants"], lambda df: df.drop(columns="gender", inplace=True))
-    with pytest.raises(sheets.SheetError, match="missing required column.*gender"):
-        sheets.read_participants(study["participants"], schemas["participants"])
+READERS = {"participants": sheets.read_participants, "eq_responses": sheets.read_eq_responses,
+           "stimuli": sheets.read_stimuli}
+#: One bad edit of one sheet each: (sheet, edit of its text table, what the error must say).
+BAD_SHEETS = {
+    "missing_required_column": ("participants", lambda df: df.drop(columns="gender", inplace=True),
+                                "missing required column.*gender"),
+    "duplicate_ids": ("participants", lambda df: df.loc.__setitem__((1, "participant_id"), df.loc[0, "participant_id"]),
+                      "demo001 appears on lines 2, 3"),
+    "bad_glasses_value": ("participants", lambda df: df.loc.__setitem__((0, "glasses"), "sometimes"),
+                          r"line 2 \(participant demo001\), column glasses: value 'sometimes'"),
+    "eq_answer_outside_labels": ("eq_responses", lambda df: df.loc.__setitem__((1, "q7"), "agree"),
+                                 r"participant demo002\), column q7: value 'agree'.*strongly agree"),
+    "eq_missing_item_column": ("eq_responses", lambda df: df.drop(columns="q60", inplace=True),
+                               "missing required column.*q60"),
+    "overlapping_stimuli": ("stimuli", lambda df: df.loc.__setitem__((1, "onset_ms"), str(float(df.loc[0, "onset_ms"]) + 10)),
+                            "starts at .* before .* ends at"),
+    "unknown_stimulus_emotion": ("stimuli", lambda df: df.loc.__setitem__((3, "stimulus_emotion"), "bored"),
+                                 r"line 5 .*stimulus_emotion.*expected one of afraid"),
+}
 
 
-def test_duplicate_ids(study, schemas):
-    edit(study["participants"], lambda df: df.loc.__setitem__((1, "participant_id"), df.loc[0, "participant_id"]))
-    with pytest.raises(sheets.SheetError, match="demo001 appears on lines 2, 3"):
-        sheets.read_participants(study["participants"], schemas["participants"])
+@pytest.mark.parametrize("case", BAD_SHEETS)
+def test_a_bad_sheet_is_rejected_naming_where(study, case):
+    sheet, change, message = BAD_SHEETS[case]
+    edit(study[sheet], change)
+    with pytest.raises(sheets.SheetError, match=message):
+        READERS[sheet](study[sheet])
 
 
 @pytest.mark.parametrize("bad_id", ["p 1", "../evil", "a/b"])
-def test_ids_with_spaces_or_path_characters(study, schemas, bad_id):
+def test_ids_with_spaces_or_path_characters(study, bad_id):
     edit(study["participants"], lambda df: df.loc.__setitem__((2, "participant_id"), bad_id))
     with pytest.raises(sheets.SheetError, match=r"line 4 .*column participant_id"):
-        sheets.read_participants(study["participants"], schemas["participants"])
+        sheets.read_participants(study["participants"])
 
 
-def test_bad_glasses_value_names_line_and_column(study, schemas):
-    edit(study["participants"], lambda df: df.loc.__setitem__((0, "glasses"), "sometimes"))
-    with pytest.raises(sheets.SheetError, match=r"line 2 \(participant demo001\), column glasses: value 'sometimes'"):
-        sheets.read_participants(study["participants"], schemas["participants"])
-
-
-def test_eq_answer_outside_labels(study, schemas):
-    edit(study["eq_responses"], lambda df: df.loc.__setitem__((1, "q7"), "agree"))
-    with pytest.raises(sheets.SheetError, match=r"participant demo002\), column q7: value 'agree'.*strongly agree"):
-        sheets.read_eq_responses(study["eq_responses"], schemas["eq_responses"])
-
-
-def test_eq_labels_are_case_and_space_insensitive(study, schemas):
+def test_eq_labels_are_case_and_space_insensitive(study):
     edit(study["eq_responses"], lambda df: df.loc.__setitem__((1, "q7"), "  Strongly   AGREE "))
-    eq = sheets.read_eq_responses(study["eq_responses"], schemas["eq_responses"])
+    eq = sheets.read_eq_responses(study["eq_responses"])
     assert eq.loc[1, "q7"] == "strongly agree"
 
 
-def test_eq_missing_item_column(study, schemas):
-    edit(study["eq_responses"], lambda df: df.drop(columns="q60", inplace=True))
-    with pytest.raises(sheets.SheetError, match="missing required column.*q60"):
-        sheets.read_eq_responses(study["eq_responses"], schemas["eq_responses"])
-
-
-def test_unknown_participant_in_other_sheet(study, schemas):
+def test_unknown_participant_in_other_sheet(study):
     edit(study["stimuli"], lambda df: df.loc.__setitem__((0, "participant_id"), "stranger"))
-    participants = sheets.read_participants(study["participants"], schemas["participants"])
-    stimuli = sheets.read_stimuli(study["stimuli"], schemas["stimuli"])
+    participants = sheets.read_participants(study["participants"])
+    stimuli = sheets.read_stimuli(study["stimuli"])
     with pytest.raises(sheets.SheetError, match="stranger are not in participants.tsv"):
         sheets.check_references(participants, stimuli, study["stimuli"])
 
 
-def test_overlapping_stimuli(study, schemas):
-    edit(study["stimuli"], lambda df: df.loc.__setitem__((1, "onset_ms"), str(float(df.loc[0, "onset_ms"]) + 10)))
-    with pytest.raises(sheets.SheetError, match="starts at .* before .* ends at"):
-        sheets.read_stimuli(study["stimuli"], schemas["stimuli"])
-
-
-def test_unknown_stimulus_emotion(study, schemas):
-    edit(study["stimuli"], lambda df: df.loc.__setitem__((3, "stimulus_emotion"), "bored"))
-    with pytest.raises(sheets.SheetError, match=r"line 5 .*stimulus_emotion.*expected one of afraid"):
-        sheets.read_stimuli(study["stimuli"], schemas["stimuli"])
-
-
-def test_non_utf8_text(study, schemas):
+def test_non_utf8_text(study):
     lines = study["participants"].read_bytes().split(b"\n")
     lines[1] = lines[1].replace(b"\t", b"\t\xe9", 1)  # a Latin-1 e-acute in the first data row
     study["participants"].write_bytes(b"\n".join(lines))
     with pytest.raises(sheets.SheetError, match="line 2 is not valid UTF-8"):
-        sheets.read_participants(study["participants"], schemas["participants"])
+        sheets.read_participants(study["participants"])
 
 
 @pytest.mark.parametrize("content", ["", "participant_id\tgender\tage_band\tethnicity\tglasses\n"])
-def test_empty_sheet(tmp_path, schemas, content):
+def test_empty_sheet(tmp_path, content):
     path = tmp_path / "participants.tsv"
     path.write_text(content)
     with pytest.raises(sheets.SheetError, match="empty|no data rows"):
-        sheets.read_participants(path, schemas["participants"])
+        sheets.read_participants(path)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mimicry import cohort
+from mimicry.simulate import cohort
 from mimicry.names import STIMULUS_EMOTIONS
 from mimicry.simulate import plan, render
 from mimicry.simulate.expressions import SIMULATED, expression_basis, face_frame
@@ -125,10 +125,10 @@ def test_reactions_are_congruent_and_timed(demo):
     for emotion, rows in reactions.groupby("stimulus_emotion"):
         assert set(rows["reaction"]) == set(congruent[emotion])
     assert "neutral" not in set(reactions["stimulus_emotion"])
-    low, high = demo["reactions"]["onset_ms"]
-    assert reactions["onset_ms"].between(low, high).all()
-    assert np.allclose(reactions["start_ms"] - reactions["stim_on"], reactions["onset_ms"], atol=0.2)
-    assert np.allclose(reactions["peak_latency_ms"] - reactions["onset_ms"], demo["reactions"]["rise_ms"], atol=0.2)
+    low, high = demo["reactions"]["onset_latency_ms"]
+    assert reactions["onset_latency_ms"].between(low, high).all()
+    assert np.allclose(reactions["start_ms"] - reactions["stim_on"], reactions["onset_latency_ms"], atol=0.2)
+    assert np.allclose(reactions["peak_latency_ms"] - reactions["onset_latency_ms"], demo["reactions"]["rise_ms"], atol=0.2)
     assert (reactions["end_ms"] <= reactions["stim_on"] + reactions["duration_ms"] + 0.1).all()  # decays in the window
     assert reactions["peak"].between(0, plan.MAX_PEAK).all()
     emotional = stimuli[stimuli["stimulus_emotion"] != "neutral"]
@@ -144,7 +144,7 @@ def test_plan_is_seeded_and_stable_when_the_cohort_grows(demo):
     pd.testing.assert_frame_equal(truth_a, truth_c.iloc[:5])
     pd.testing.assert_frame_equal(events_a, events_c[events_c["participant_id"].isin(truth_a["participant_id"])])
     (_, events_d), _ = _study(demo, 8, seed=6, keep=5, fraction=0.0)
-    assert not events_a["onset_ms"].equals(events_d["onset_ms"])
+    assert not events_a["onset_latency_ms"].equals(events_d["onset_latency_ms"])
 
 
 def test_problems_fraction_kinds_and_timing(demo):
@@ -170,8 +170,8 @@ def test_bad_reaction_config_is_named(demo):
     bad = {**demo["reactions"], "congruent": {"happy": {"grin": 1.0}}}
     with pytest.raises(ValueError, match="demo.reactions.congruent.happy.*grin"):
         plan.check_reactions(bad, 3000)
-    with pytest.raises(ValueError, match="demo.reactions: onset_ms"):
-        plan.check_reactions({**demo["reactions"], "onset_ms": [300, 2900]}, 3000)
+    with pytest.raises(ValueError, match="demo.reactions: onset_latency_ms"):
+        plan.check_reactions({**demo["reactions"], "onset_latency_ms": [300, 2900]}, 3000)
     with pytest.raises(ValueError, match="unknown stimulus emotion"):
         plan.check_reactions({**demo["reactions"], "congruent": {"joyful": {"smile": 1}}}, 3000)
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, load_config, run_snakemake, tiny_config
-from mimicry.cohort import generate_cohort
+from mimicry.simulate.cohort import generate_cohort
 from mimicry.io import write_tsv
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]

@@ -13,7 +13,6 @@ import pytest
 import yaml
 from scipy import stats
 
-from mimicry.names import REACTIONS
 
 from conftest import run_snakemake, tiny_config
 from test_analysis import features_of, synthetic_reactions
@@ -128,7 +127,7 @@ def test_report_gathers_the_facial_analysis(run):
     workdir, config, _ = run
     run_snakemake(workdir, config, *FILES, "--allowed-rules", *RULES, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text(errors="replace")
-    assert "Facial analysis" in html
+    assert "4. Analysis" in html
     for name in ("reaction_correlations.tsv", "regression_models.tsv", "joy_to_happy_timecourse.png", "config_used.yaml"):
         assert name in html
 

@@ -1,11 +1,10 @@
 """The questionnaire branch run for real with snakemake on a tiny generated cohort."""
 
-import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from mimicry import eq, sheets
+from mimicry import eq
 
 from conftest import run_snakemake, tiny_config
 
@@ -34,7 +33,7 @@ def test_outputs_exist(run):
         assert (workdir / name).stat().st_size > 0, name
 
 
-def test_eq_scores_match_independent_scoring(run, schemas):
+def test_eq_scores_match_independent_scoring(run):
     workdir, _ = run
     responses = pd.read_csv(workdir / "resources/demo/eq_responses.tsv", sep="\t", dtype=str)
     expected = []

@@ -8,7 +8,7 @@ whatever the video's length. The Parquet file is written to a temporary name and
 complete, so a killed job never leaves a file that looks finished.
 
 The cheap second step, landmarks -> blendshapes -> expressions and emotions in results/frames/{participant}.parquet,
-is :func:`score_participant`; engine exports take the place of both through :mod:`mimicry.importers`.
+is :func:`frames_from_landmarks`; engine exports take the place of both through :mod:`mimicry.importers`.
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ def empty_frames() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=float) for c in FRAME_COLUMNS})
 
 
-def score_participant(landmarks_path, stimuli: pd.DataFrame, models_dir, out, *,
+def frames_from_landmarks(landmarks_path, stimuli: pd.DataFrame, models_dir, out, *,
                       emotion_source: str = "expressions", neutral_correction: bool = False) -> pd.DataFrame:
     """results/landmarks/{p}.parquet + that participant's stimulus rows -> results/frames/{p}.parquet.
 

@@ -233,6 +233,12 @@ def write_json(record: dict, path) -> None:
         tmp.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
+def read_json(path) -> dict:
+    """One participant's quality record (results/quality/{participant}.json), as ``write_json`` wrote it."""
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 def quality_table(records: list[dict], participants: pd.DataFrame) -> pd.DataFrame:
     """results/quality.tsv: participant_id, METRICS, auto_grade, manual_grade, final_grade, reason.
 

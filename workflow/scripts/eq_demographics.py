@@ -8,7 +8,7 @@ from mimicry.analysis.notes import write_table
 from mimicry.tables import read_eq_scores
 
 settings = snakemake.params.demographics
-participants = sheets.read_participants(snakemake.input.participants, sheets.load_schema(snakemake.params.schema))
+participants = sheets.read_participants(snakemake.input.participants)
 scores = read_eq_scores(snakemake.input.eq_scores)
 data = participants.merge(scores, on="participant_id").dropna(subset=["eq_score"])
 

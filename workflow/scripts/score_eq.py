@@ -7,8 +7,8 @@ from mimicry import sheets
 from mimicry.eq import score_eq
 from mimicry.io import write_tsv
 
-participants = sheets.read_participants(snakemake.input.participants, sheets.load_schema(snakemake.params.schemas["participants"]))
-responses = sheets.read_eq_responses(snakemake.input.eq_responses, sheets.load_schema(snakemake.params.schemas["eq_responses"]))
+participants = sheets.read_participants(snakemake.input.participants)
+responses = sheets.read_eq_responses(snakemake.input.eq_responses)
 sheets.check_references(participants, responses, snakemake.input.eq_responses)
 scores = score_eq(responses, missing=snakemake.params.eq["missing"], max_missing=snakemake.params.eq["max_missing"])
 scores = participants[["participant_id"]].merge(scores, how="left", on="participant_id")

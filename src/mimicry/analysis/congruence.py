@@ -6,8 +6,11 @@ participant x stimulus of those emotions is one trial; its response is the mean 
 time bins and over the test's reactions of results/trials.parquet (points, or z within participant and
 reaction). Two models per test:
 
-- ``congruence``: response ~ congruence + (1 | participant) + (1 | stimulus); congruence is 1 for
-  congruent, 0 for incongruent faces, so its estimate is the congruent minus incongruent response.
+- ``congruence``: response ~ congruence + (1 | participant) + (1 | participant:congruence) +
+  (1 | stimulus); congruence is 1 for congruent, 0 for incongruent faces, so its estimate is the congruent
+  minus incongruent response. The participant x congruence intercept lets each person's congruence effect
+  differ (people mimic more or less); without it the intervals of congruence and congruence:eq_z are far
+  too narrow (docs/analysis.md: 36% coverage of a nominal 95% interval in the power simulation).
 - ``congruence_x_eq`` (H2): response ~ congruence * eq_z + the same random effects; eq_z is EQ
   standardised over the model's participants, so ``congruence:eq_z`` is how much the congruence effect
   grows per SD of EQ.
@@ -36,7 +39,7 @@ TERMS = {"congruence": ["Intercept", "congruence"],
          "congruence_x_eq": ["Intercept", "congruence", "eq_z", "congruence:eq_z"],
          BIN_MODEL: ["bin", "congruence:bin"]}  # one pair per bin when fitted
 COLUMNS = ["test", "kind", "model", "term", "estimate", "se", "df", "t", "p", "ci_low", "ci_high",
-           "var_participant", "var_stimulus", "var_trial", "var_residual", "n_participants", "n_stimuli", "n_trials",
+           "var_participant", "var_stimulus", "var_trial", "var_participant_congruence", "var_residual", "n_participants", "n_stimuli", "n_trials",
            "reactions", "congruent", "incongruent", "random_stimulus", "response", "warnings", "note"]
 
 
@@ -107,9 +110,12 @@ def _shortfalls(table: pd.DataFrame, model: str, who: str, random_stimulus: str)
 
 
 def fit_test(trials: pd.DataFrame, eq: pd.DataFrame, test: dict, model: str, *, column: str = "response",
-             random_stimulus: str = "stimulus", confidence: float = 0.95, who: str = USABLE) -> pd.DataFrame:
+             random_stimulus: str = "stimulus", confidence: float = 0.95, who: str = USABLE,
+             random_congruence: bool = True) -> pd.DataFrame:
     """The rows (COLUMNS, one per term) of one test's ``model``; a model that cannot be fitted gives its
-    terms with NaN statistics and a note saying why."""
+    terms with NaN statistics and a note saying why. ``random_congruence`` False drops the participant x
+    congruence intercept of the congruence and congruence_x_eq models (the intercept-only model, which
+    power compares: its intervals are too narrow when people's congruence effects differ)."""
     table = trial_responses(trials, test, column, by=BIN_KEYS if model == BIN_MODEL else BIN_KEYS[:3])
     if model == "congruence_x_eq":
         table = table.merge(eq, on="participant_id", how="inner")
@@ -126,6 +132,8 @@ def fit_test(trials: pd.DataFrame, eq: pd.DataFrame, test: dict, model: str, *, 
     groups = {"participant": table["participant_id"].to_numpy(), "stimulus": table[random_stimulus].to_numpy()}
     if model == BIN_MODEL:  # first: the factor with most levels (mimicry.analysis.mixed)
         groups = {"trial": (table["participant_id"] + "|" + table["stimulus"]).to_numpy(), **groups}
+    elif random_congruence:  # first: the factor with most levels
+        groups = {"participant_congruence": (table["participant_id"] + "|" + table["congruence"].astype(str)).to_numpy(), **groups}
     try:
         fit = None if note else fit_crossed(table["response"], X, groups, confidence)
     except np.linalg.LinAlgError as err:  # a degenerate design the checks above did not foresee
@@ -133,7 +141,9 @@ def fit_test(trials: pd.DataFrame, eq: pd.DataFrame, test: dict, model: str, *, 
     if note:
         return pd.DataFrame([{"term": term, **info, "warnings": "", "note": note} for term in TERMS[model]]).reindex(columns=COLUMNS)
     coef = fit.coef.assign(**info, var_participant=fit.variances["participant"], var_stimulus=fit.variances["stimulus"],
-                           var_trial=fit.variances.get("trial", float("nan")), var_residual=fit.variances["residual"],
+                           var_trial=fit.variances.get("trial", float("nan")),
+                           var_participant_congruence=fit.variances.get("participant_congruence", float("nan")),
+                           var_residual=fit.variances["residual"],
                            warnings="; ".join(fit.warnings), note="")
     return coef[COLUMNS]
 

@@ -20,7 +20,7 @@ PROBLEMS = ("camera_off", "hand_over_mouth", "talking")
 #: Columns of the per-participant truth table, truth/{participant}.tsv (one row per planted event).
 EVENT_COLUMNS = (
     "participant_id", "event", "stimulus", "stimulus_emotion", "reaction",
-    "start_ms", "peak_ms", "end_ms", "onset_ms", "peak_latency_ms", "peak", "gain",
+    "start_ms", "peak_ms", "end_ms", "onset_latency_ms", "peak_latency_ms", "peak", "gain",
 )
 #: Largest planted peak intensity (stronger warps fold the face).
 MAX_PEAK = 1.5
@@ -41,10 +41,10 @@ def check_reactions(reactions: dict, stimulus_ms: float) -> None:
         unknown = set(mapping) - set(SIMULATED)
         if unknown:
             raise ValueError(f"demo.reactions.congruent.{emotion}: cannot simulate {sorted(unknown)}; can: {SIMULATED}")
-    low, high = reactions["onset_ms"]
+    low, high = reactions["onset_latency_ms"]
     if not 0 <= low <= high or high + reactions["rise_ms"] >= stimulus_ms:
         raise ValueError(
-            f"demo.reactions: onset_ms {reactions['onset_ms']} + rise_ms {reactions['rise_ms']} must end inside "
+            f"demo.reactions: onset_latency_ms {reactions['onset_latency_ms']} + rise_ms {reactions['rise_ms']} must end inside "
             f"the stimulus ({stimulus_ms} ms)"
         )
 
@@ -61,10 +61,20 @@ def mimicry_gains(latent_eq: np.ndarray, rng: np.random.Generator, reactions: di
     return np.clip(reactions["gain_mean"] + reactions["gain_sd"] * (r * z + np.sqrt(1 - r**2) * e), 0, None)
 
 
+def trial_factors(rng: np.random.Generator, trial_sd: float, size=None):
+    """Trial-to-trial factors of a planted peak (a float, or an array of ``size``): N(1, trial_sd), clipped at 0."""
+    return np.maximum(0.0, 1 + trial_sd * rng.standard_normal(size))
+
+
+def peak_intensity(gain, weight, trial):
+    """Planted peak intensity (0-MAX_PEAK) of an expression: gain x weight x trial factor, clipped at MAX_PEAK."""
+    return np.minimum(np.multiply(np.multiply(gain, weight), trial), MAX_PEAK)
+
+
 def reaction_events(rng: np.random.Generator, stimuli: pd.DataFrame, gain: float, reactions: dict) -> list[dict]:
     """Planted reactions of one participant: per emotional stimulus, its congruent expressions.
 
-    Each reaction starts onset_ms (uniform in reactions["onset_ms"]) after stimulus onset, rises for
+    Each reaction starts onset_latency_ms (uniform in reactions["onset_latency_ms"]) after stimulus onset, rises for
     rise_ms to its peak (gain * weight * trial factor, trial factor ~ N(1, trial_sd); clipped to 0-MAX_PEAK),
     then falls for decay_ms or until the stimulus ends, whichever is first.
     """
@@ -73,15 +83,15 @@ def reaction_events(rng: np.random.Generator, stimuli: pd.DataFrame, gain: float
         mapping = reactions["congruent"].get(stim.stimulus_emotion, {})
         if not mapping:
             continue
-        onset = rng.uniform(*reactions["onset_ms"])
-        trial = max(0.0, 1 + reactions["trial_sd"] * rng.standard_normal())
+        onset = rng.uniform(*reactions["onset_latency_ms"])
+        trial = trial_factors(rng, reactions["trial_sd"])
         peak_latency = onset + reactions["rise_ms"]
         end = min(stim.onset_ms + peak_latency + reactions["decay_ms"], stim.onset_ms + stim.duration_ms)
         for expression, weight in mapping.items():
             rows.append({
                 "event": "reaction", "stimulus": stim.stimulus, "stimulus_emotion": stim.stimulus_emotion,
                 "reaction": expression, "start_ms": stim.onset_ms + onset, "peak_ms": stim.onset_ms + peak_latency,
-                "end_ms": end, "onset_ms": onset, "peak_latency_ms": peak_latency, "peak": min(gain * weight * trial, MAX_PEAK),
+                "end_ms": end, "onset_latency_ms": onset, "peak_latency_ms": peak_latency, "peak": float(peak_intensity(gain, weight, trial)),
             })
     return rows
 
@@ -139,6 +149,6 @@ def plan_study(participants: pd.DataFrame, stimuli: pd.DataFrame, latent_eq: pd.
             rows += problem_events(rng_for(seed, "problems", row.participant_id), row.problem, own, duration_ms, problems)
         events += [{"participant_id": row.participant_id, "gain": row.gain, **r} for r in rows]
     events = pd.DataFrame(events).reindex(columns=list(EVENT_COLUMNS))
-    ms = ["start_ms", "peak_ms", "end_ms", "onset_ms", "peak_latency_ms"]
+    ms = ["start_ms", "peak_ms", "end_ms", "onset_latency_ms", "peak_latency_ms"]
     events[ms] = events[ms].round(1)
     return truth[list(TRUTH_COLUMNS)], events.sort_values(["participant_id", "start_ms"], kind="stable", ignore_index=True)

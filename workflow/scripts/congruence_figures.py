@@ -4,11 +4,10 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-import pandas as pd
 
 from mimicry import plots
 from mimicry.analysis import congruence, notes
-from mimicry.tables import read_trial_means
+from mimicry.tables import read_keyed, read_trial_means
 
 p, out = snakemake.params, snakemake.output
 column = p.congruence["response"]
@@ -16,7 +15,7 @@ tests = congruence.tests(p.congruence["mapping"], p.congruence["contrasts"])
 reactions = {r for test in tests for r in test["reactions"]}
 trials = read_trial_means(snakemake.input.trials, column, reactions, by=("stimulus_emotion", "bin_start_ms"))
 courses = congruence.congruence_timecourses(trials, tests, column)
-models = pd.read_csv(snakemake.input.models, sep="\t")
+models = read_keyed(snakemake.input.models)
 unit = "z within participant and reaction" if column == "response_z" else "points, 0-100 scale"
 note = notes.shortfall(courses["participant_id"].nunique(), 1, "this figure", notes.usable(p.max_grade))
 titles = {t["test"]: f"{t['test']}: {', '.join(t['reactions'])}" for t in tests}

@@ -5,7 +5,6 @@ from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-import pandas as pd
 
 from mimicry.epochs import REACTION_SCHEMA, TIMECOURSE_SCHEMA
 from mimicry.features import combine_parquet, usable_participants

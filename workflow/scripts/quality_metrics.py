@@ -7,7 +7,7 @@ from mimicry import epochs, quality, sheets
 
 participant = snakemake.wildcards.participant
 frames = epochs.read_frames(snakemake.input.frames, participant)
-sheet = sheets.read_stimuli(snakemake.input.stimuli, sheets.load_schema(snakemake.params.schema))
+sheet = sheets.read_stimuli(snakemake.input.stimuli)
 stimuli = epochs.participant_stimuli(participant, sheet, frames)
 metrics = quality.quality_metrics(frames, stimuli, post_blank_ms=snakemake.params.post_blank_ms, **snakemake.params.metrics)
 grade, reasons = quality.grade(metrics, snakemake.params.limits)

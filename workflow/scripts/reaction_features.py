@@ -8,7 +8,7 @@ from mimicry import epochs, sheets, trials
 participant = snakemake.wildcards.participant
 config = snakemake.params.epochs
 frames = epochs.read_frames(snakemake.input.frames, participant)
-sheet = sheets.read_stimuli(snakemake.input.stimuli, sheets.load_schema(snakemake.params.schema))
+sheet = sheets.read_stimuli(snakemake.input.stimuli)
 stimuli = epochs.participant_stimuli(participant, sheet, frames)
 for message in epochs.stimuli_past_end(frames, stimuli):
     print(f"participant {participant}: {message}", file=sys.stderr)

@@ -2,7 +2,7 @@
 # checks a reviewer asks for (docs/analysis.md). Inputs: the reaction features of the usable participants
 # (epochs.smk), the EQ scores (questionnaire.smk), quality.tsv and the participants sheet.
 ANALYSIS = config["analysis"]
-FACIAL = "3. Facial analysis"
+FACIAL = "4. Analysis"
 FACIAL_TABLES = [
     "analysis_sample",
     "reaction_correlations",
@@ -39,29 +39,19 @@ UNIT_PARAMS = {"unit": ANALYSIS["unit"], "window": config["features"]["window"]}
 MAX_GRADE = config["quality"]["max_grade"]
 
 
-localrules:
-    config_used,
-    facial_figures,
-    analysis_sample,
-    reaction_correlations,
-    ols,
-    group_tests,
-    mimicry_index,
-    congruence_figures,
-
-
 rule config_used:
     """The configuration of this run, for the report."""
     output:
         report("results/config_used.yaml", caption="../report/config_used.rst", category="0. Configuration"),
-    params:
-        config=config,
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/config_used.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        config=config,
     script:
-        "../scripts/stats_config.py"
+        "../scripts/config_used.py"
 
 
 rule facial_figures:
@@ -91,16 +81,17 @@ rule facial_figures:
             subcategory="Figures",
         ),
         timecourse_pdf="results/figures/joy_to_happy_timecourse.pdf",
+    log:
+        "results/logs/facial_figures.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         window=config["features"]["window"],
         combine=config["features"]["combine"],
         max_grade=MAX_GRADE,
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/facial_figures.log",
     script:
-        "../scripts/stats_figures.py"
+        "../scripts/facial_figures.py"
 
 
 rule analysis_sample:
@@ -116,12 +107,13 @@ rule analysis_sample:
             category=FACIAL,
             subcategory="Study tables",
         ),
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/analysis_sample.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     script:
-        "../scripts/stats_sample.py"
+        "../scripts/analysis_sample.py"
 
 
 rule reaction_correlations:
@@ -135,17 +127,18 @@ rule reaction_correlations:
             category=FACIAL,
             subcategory="Study tables",
         ),
+    log:
+        "results/logs/reaction_correlations.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         **UNIT_PARAMS,
         max_grade=MAX_GRADE,
         alpha=ANALYSIS["alpha"],
         confidence=ANALYSIS["confidence"],
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/reaction_correlations.log",
     script:
-        "../scripts/stats_correlations.py"
+        "../scripts/reaction_correlations.py"
 
 
 rule ols:
@@ -165,16 +158,17 @@ rule ols:
             category=FACIAL,
             subcategory="Study tables",
         ),
+    log:
+        "results/logs/ols.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         **UNIT_PARAMS,
         max_grade=MAX_GRADE,
         confidence=ANALYSIS["confidence"],
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/ols.log",
     script:
-        "../scripts/stats_ols.py"
+        "../scripts/ols.py"
 
 
 rule regression_models:
@@ -188,18 +182,18 @@ rule regression_models:
             category=FACIAL,
             subcategory="Study tables",
         ),
-    params:
-        **UNIT_PARAMS,
-        max_grade=MAX_GRADE,
-        **{k: ANALYSIS[k] for k in ("seed", "test_size", "cv_folds", "elastic_net", "n_permutations")},
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/regression_models.log",
     benchmark:
         "results/benchmarks/regression_models.tsv"
+    conda:
+        "../../environment.yml"
+    params:
+        **UNIT_PARAMS,
+        **{k: ANALYSIS[k] for k in ("seed", "test_size", "cv_folds", "elastic_net", "n_permutations")},
+        max_grade=MAX_GRADE,
     script:
-        "../scripts/stats_regression.py"
+        "../scripts/regression_models.py"
 
 
 rule group_tests:
@@ -221,19 +215,19 @@ rule group_tests:
             category=FACIAL,
             subcategory="Study tables",
         ),
+    log:
+        "results/logs/group_tests.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         measures=ANALYSIS["measures"],
         combine=config["features"]["combine"],
         median_split=ANALYSIS["median_split"],
         welch=ANALYSIS["welch"],
-        schema=SCHEMAS["participants"],
         max_grade=MAX_GRADE,
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/group_tests.log",
     script:
-        "../scripts/stats_group_tests.py"
+        "../scripts/group_tests.py"
 
 
 rule mimicry_index:
@@ -254,17 +248,18 @@ rule mimicry_index:
             category=FACIAL,
             subcategory="Honest extras",
         ),
+    log:
+        "results/logs/mimicry_index.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         congruent=ANALYSIS["congruent"],
         window=config["features"]["window"],
         confidence=ANALYSIS["confidence"],
         max_grade=MAX_GRADE,
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/mimicry_index.log",
     script:
-        "../scripts/stats_mimicry_index.py"
+        "../scripts/mimicry_index.py"
 
 
 rule congruence_models:
@@ -279,18 +274,18 @@ rule congruence_models:
             category=FACIAL,
             subcategory="Mimicry models",
         ),
-    params:
-        congruence=ANALYSIS["congruence"],
-        confidence=ANALYSIS["confidence"],
-        max_grade=MAX_GRADE,
-    conda:
-        "../../environment.yml"
     log:
         "results/logs/congruence_models.log",
     benchmark:
         "results/benchmarks/congruence_models.tsv"
+    conda:
+        "../../environment.yml"
+    params:
+        congruence=ANALYSIS["congruence"],
+        confidence=ANALYSIS["confidence"],
+        max_grade=MAX_GRADE,
     script:
-        "../scripts/stats_congruence.py"
+        "../scripts/congruence_models.py"
 
 
 rule congruence_figures:
@@ -313,13 +308,14 @@ rule congruence_figures:
             subcategory="Mimicry models",
         ),
         forest_pdf="results/figures/congruence_forest.pdf",
+    log:
+        "results/logs/congruence_figures.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
     params:
         congruence=ANALYSIS["congruence"],
         confidence=ANALYSIS["confidence"],
         max_grade=MAX_GRADE,
-    conda:
-        "../../environment.yml"
-    log:
-        "results/logs/congruence_figures.log",
     script:
-        "../scripts/stats_congruence_figures.py"
+        "../scripts/congruence_figures.py"
