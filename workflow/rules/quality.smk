@@ -47,8 +47,6 @@ rule quality_table:
     localrule: True
     conda:
         "../../environment.yml"
-    params:
-        schema=SCHEMAS["participants"],
     script:
         "../scripts/quality_table.py"
 
