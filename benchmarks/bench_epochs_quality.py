@@ -39,7 +39,7 @@ t0 = time.perf_counter()
 f = epochs.read_frames(tmp / "p.parquet", "p")
 t1 = time.perf_counter()
 m = quality.quality_metrics(f, stimuli, occlusion_score=0.5, lower_face_covered=0.25, mouth=["mouth_open", "jaw_drop"], mouth_window_ms=1000,
-                            mouth_moving_sd=10, post_blank_ms=8000)
+                            mouth_min_swing=8, mouth_min_cycles=2, post_blank_ms=8000)
 t2 = time.perf_counter()
 r, tc = epochs.participant_reactions(f, stimuli, pre_blank_ms=2000, post_blank_ms=8000, baseline="pre_blank_median",
                                      min_coverage=0.5, windows=[{"name": "full", "start_ms": 0},

@@ -11,7 +11,7 @@ from mimicry import qc
 from test_epochs import STIMULI, frames_table
 
 SETTINGS = dict(occlusion_score=0.5, lower_face_covered=0.25, mouth=["mouth_open", "jaw_drop"],
-                mouth_window_ms=1000, mouth_moving_sd=10)
+                mouth_window_ms=1000, mouth_min_swing=8, mouth_min_cycles=2)
 RECORD = {"participant_id": "p1", "auto_grade": 1, "reasons": ["mouth covered (occlusion) in 18% of stimulus face frames"]}
 
 

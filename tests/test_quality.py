@@ -22,8 +22,8 @@ LIMITS = {
     "blank_mouth_moving_fraction": {"minor": 0.10, "major": 0.25},
     "yaw_p95_deg": {"minor": 25, "major": 40},
 }
-PARAMS = dict(occlusion_score=0.5, lower_face_covered=0.25, mouth=["mouth_open", "jaw_drop"], mouth_window_ms=1000, mouth_moving_sd=10,
-              post_blank_ms=8000)
+PARAMS = dict(occlusion_score=0.5, lower_face_covered=0.25, mouth=["mouth_open", "jaw_drop"], mouth_window_ms=1000, mouth_min_swing=8,
+              mouth_min_cycles=2, post_blank_ms=8000)
 
 
 def rested() -> pd.DataFrame:

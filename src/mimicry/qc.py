@@ -18,7 +18,7 @@ from mimicry import plots
 from mimicry.analysis.mimicry_index import CONGRUENT_PAIRS
 from mimicry.io import atomic_path
 from mimicry.names import EXPRESSIONS, display_name
-from mimicry.quality import covered_frames, mouth_sd
+from mimicry.quality import covered_frames, mouth_moving
 
 plt = plots.plt
 
@@ -45,10 +45,10 @@ def problem_frames(frames: pd.DataFrame, stimuli: pd.DataFrame, settings: dict) 
     - "low face score": face frames with face_score < ``occlusion_score``;
     - "mouth covered": face frames whose lower face changed by at least ``lower_face_covered``
       (mimicry.quality.covered_frames; absent when not measured, e.g. engine exports);
-    - "mouth moving": face frames outside the stimuli whose mouth-opening SD over ``mouth_window_ms``
-      exceeds ``mouth_moving_sd`` (talking, eating).
+    - "mouth moving": face frames outside the stimuli whose mouth opens and closes at least
+      ``mouth_min_cycles`` times within ``mouth_window_ms`` (mimicry.quality.mouth_moving; talking, eating).
     ``settings``: config ``quality`` (occlusion_score, lower_face_covered, mouth,
-    mouth_window_ms, mouth_moving_sd).
+    mouth_window_ms, mouth_min_swing, mouth_min_cycles).
     """
     face = frames["face"]
     out = {"face lost": ~face, "low face score": face & (frames["face_score"] < settings["occlusion_score"])}
@@ -58,8 +58,10 @@ def problem_frames(frames: pd.DataFrame, stimuli: pd.DataFrame, settings: dict) 
     shown = np.zeros(len(frames), bool)
     for onset, duration in zip(stimuli["onset_ms"], stimuli["duration_ms"]):
         shown |= frames["time_ms"].between(onset, onset + duration, inclusive="left").to_numpy()
-    sd = mouth_sd(frames["time_ms"].where(face), frames[settings["mouth"]].max(axis=1), settings["mouth_window_ms"])
-    out["mouth moving"] = face & ~shown & (sd > settings["mouth_moving_sd"])
+    moving = mouth_moving(frames["time_ms"].where(face), frames[settings["mouth"]].max(axis=1),
+                          window_ms=settings["mouth_window_ms"], min_swing=settings["mouth_min_swing"],
+                          min_cycles=settings["mouth_min_cycles"])
+    out["mouth moving"] = face & ~shown & moving
     return out
 
 

@@ -47,7 +47,8 @@ _FORMATS = {"fraction": "{:.0%}", "ms": "{:.0f} ms", "deg": "{:.0f} deg"}
 
 def quality_metrics(
     frames: pd.DataFrame, stimuli: pd.DataFrame, *, occlusion_score: float, lower_face_covered: float,
-    mouth: list[str], mouth_window_ms: float, mouth_moving_sd: float, post_blank_ms: float,
+    mouth: list[str], mouth_window_ms: float, mouth_min_swing: float, mouth_min_cycles: int,
+    post_blank_ms: float,
 ) -> dict:
     """Quality metrics of one participant's recording (the keys of METRICS).
 
@@ -66,8 +67,9 @@ def quality_metrics(
       ``lower_face_covered`` (``covered_frames``); None without that column (engine exports).
     - longest_covered_ms: the longest stretch of covered face frames inside one presentation (None as above).
     - blank_mouth_moving_fraction: blank face frames whose mouth opening (the largest of the ``mouth``
-      reactions) varies with a standard deviation above ``mouth_moving_sd`` score points within a
-      centred ``mouth_window_ms`` window: talking and chewing open and close the mouth several times a second.
+      reactions) opens and closes at least ``mouth_min_cycles`` times (swings of at least ``mouth_min_swing``
+      score points) within a centred ``mouth_window_ms`` window (``mouth_moving``): talking and chewing open
+      and close the mouth at the syllable rate, an expression rises once.
     - yaw_p95_deg, pitch_p95_deg, roll_p95_deg: 95th percentile of the absolute head angle.
     Metrics without frames to measure are None (and grade nothing); a recording without frames (e.g. the
     empty frames of a failed extraction with extraction.on_error: empty) misses the face all the time.
@@ -91,7 +93,7 @@ def quality_metrics(
         "low_score_fraction": _fraction(faces["face_score"] < occlusion_score),
         "mouth_missing_fraction": _fraction(faces[mouth].isna().all(axis=1)),
         **_covered(stimuli, shown, interval, lower_face_covered),
-        "blank_mouth_moving_fraction": _mouth_moving(table, mouth, mouth_window_ms, mouth_moving_sd),
+        "blank_mouth_moving_fraction": _mouth_moving(table, mouth, mouth_window_ms, mouth_min_swing, mouth_min_cycles),
     }
     for angle in POSE:
         metrics[f"{angle}_p95_deg"] = faces[angle].abs().quantile(0.95)
@@ -131,24 +133,70 @@ def _fraction(flags: pd.Series) -> float:
     return float(flags.mean()) if len(flags) else math.nan
 
 
-def mouth_sd(time_ms, opening, window_ms: float) -> np.ndarray:
-    """Per frame, the standard deviation (score points) of the mouth opening over a centred ``window_ms``
-    window; NaN where the frame's time or opening is NaN or its window holds fewer than 3 openings.
-    ``time_ms`` increasing (NaN allowed)."""
+def turning_points(opening: np.ndarray, min_swing: float) -> tuple[np.ndarray, np.ndarray]:
+    """The alternating extremes of a signal between which it swings by at least ``min_swing`` (hysteresis).
+
+    ``opening``: samples in time order (score points, no NaN). An extreme counts once the signal has moved
+    ``min_swing`` away from it, so wiggles smaller than that (frame-to-frame noise) never make one; the last
+    extreme reached (the end of the last swing) counts too. Returns (positions into ``opening``, kinds: +1 a
+    peak, -1 a trough), alternating in time; empty when the signal never swings by ``min_swing``.
+    """
+    positions, kinds = [], []
+    low = high = 0
+    direction = 0  # +1 rising (the candidate extreme is the peak ``high``), -1 falling (the trough ``low``)
+    for i, value in enumerate(opening):
+        if direction == 0:  # before the first swing: its start is the first extreme
+            high, low = (i if value > opening[high] else high), (i if value < opening[low] else low)
+            if opening[high] - opening[low] >= min_swing:
+                direction = 1 if high > low else -1
+                positions.append(min(low, high)), kinds.append(-direction)
+        elif direction == 1:
+            if value > opening[high]:
+                high = i
+            elif opening[high] - value >= min_swing:
+                positions.append(high), kinds.append(1)
+                direction, low = -1, i
+        elif value < opening[low]:
+            low = i
+        elif value - opening[low] >= min_swing:
+            positions.append(low), kinds.append(-1)
+            direction, high = 1, i
+    if direction:
+        positions.append(high if direction == 1 else low), kinds.append(direction)
+    return np.asarray(positions, int), np.asarray(kinds, int)
+
+
+def mouth_moving(time_ms, opening, *, window_ms: float, min_swing: float, min_cycles: int) -> np.ndarray:
+    """Per frame, whether the mouth opens and closes repeatedly (talking, chewing) around it (boolean array).
+
+    ``opening``: the mouth opening per frame (score points 0-100; NaN where there is no face, ignored);
+    ``time_ms``: the frames' times (ms, increasing; NaN rows ignored). An open-close cycle is a peak with a
+    trough on each side (``turning_points``: each swing at least ``min_swing`` points); a frame is moving when
+    at least ``min_cycles`` whole cycles (trough, peak, trough) lie inside the centred ``window_ms`` window.
+    A single rise (an expression's onset) makes no cycle, a rise and fall (a brief expression) one.
+    """
     time_ms, opening = np.asarray(time_ms, float), np.asarray(opening, float)
-    valid = ~np.isnan(time_ms) & ~np.isnan(opening)
-    out = np.full(len(opening), np.nan)
-    series = pd.Series(opening[valid], index=pd.to_timedelta(time_ms[valid], unit="ms"))
-    out[valid] = series.rolling(pd.Timedelta(window_ms, unit="ms"), center=True, min_periods=3).std().to_numpy()
+    valid = np.flatnonzero(~np.isnan(time_ms) & ~np.isnan(opening))
+    out = np.zeros(len(opening), bool)
+    points, kinds = turning_points(opening[valid], min_swing)
+    t = time_ms[valid][points]
+    peaks = np.flatnonzero(kinds[1:-1] == 1) + 1 if len(kinds) > 2 else np.array([], int)
+    first, last = t[peaks - 1], t[peaks + 1]  # the troughs on either side of each peak, ms (both increasing)
+    now = time_ms[valid]
+    # the cycles starting in the window are a suffix of the list, those ending in it a prefix
+    starting = np.searchsorted(first, now - window_ms / 2, side="left")
+    ending = np.searchsorted(last, now + window_ms / 2, side="right")
+    out[valid] = ending - starting >= min_cycles
     return out
 
 
-def _mouth_moving(table: pd.DataFrame, mouth: list[str], window_ms: float, moving_sd: float) -> float:
+def _mouth_moving(table: pd.DataFrame, mouth: list[str], window_ms: float, min_swing: float, min_cycles: int) -> float:
+    """blank_mouth_moving_fraction: the fraction of the blanks' face frames (``post`` phases) that are
+    mouth_moving, each blank on its own."""
     blank = table[(table["phase"] == "post") & table["face"]]
-    sds = [mouth_sd(rows["time_ms"], rows[mouth].max(axis=1), window_ms) for _, rows in blank.groupby("stimulus", sort=False)]
-    sd = np.concatenate(sds) if sds else np.array([])
-    sd = sd[~np.isnan(sd)]
-    return float((sd > moving_sd).mean()) if len(sd) else math.nan
+    flags = [mouth_moving(rows["time_ms"], rows[mouth].max(axis=1), window_ms=window_ms, min_swing=min_swing,
+                          min_cycles=min_cycles) for _, rows in blank.groupby("stimulus", sort=False)]
+    return float(np.concatenate(flags).mean()) if flags else math.nan
 
 
 def _plain(value):

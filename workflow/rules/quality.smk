@@ -20,7 +20,14 @@ rule quality_metrics:
         stimulus_rows=lambda w: STIMULUS_DIGESTS.get(w.participant, ""),
         metrics={
             k: config["quality"][k]
-            for k in ("occlusion_score", "lower_face_covered", "mouth", "mouth_window_ms", "mouth_moving_sd")
+            for k in (
+                "occlusion_score",
+                "lower_face_covered",
+                "mouth",
+                "mouth_window_ms",
+                "mouth_min_swing",
+                "mouth_min_cycles",
+            )
         },
         limits=config["quality"]["limits"],
         post_blank_ms=config["epochs"]["post_blank_ms"],
