@@ -74,3 +74,5 @@ def test_figures_are_written_as_png_and_pdf(tmp_path):
         plots.save_figure(fig, tmp_path / name)
     assert (tmp_path / "bar.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "bar.pdf").read_bytes()[:5] == b"%PDF-"
+    # no time stamp: a rerun writes the same bytes (the demo's PDFs differed only in CreationDate)
+    assert b"CreationDate" not in (tmp_path / "bar.pdf").read_bytes()

@@ -21,7 +21,7 @@ A4_WIDTH_IN = 7.0
 def save_figure(fig, path, dpi: int = 150) -> None:
     """Save ``fig`` to ``path`` (format from its suffix) atomically, with fixed metadata for reruns."""
     suffix = str(path).rsplit(".", 1)[-1]
-    metadata = {"Software": None} if suffix == "png" else {"Creator": None}
+    metadata = {"Software": None} if suffix == "png" else {"Creator": None, "CreationDate": None}
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format=suffix, bbox_inches="tight", metadata=metadata)
     plt.close(fig)
