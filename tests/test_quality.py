@@ -44,6 +44,14 @@ def remove_face(df, mask):
     df.loc[mask, ["face_score", *REACTIONS, *POSE]] = np.nan
 
 
+def test_no_gap_at_15_fps_is_exactly_zero():
+    """Frame times of a 15 fps recording (66.67 ms apart) leave no float residue in the gap."""
+    frames = rested()
+    frames["time_ms"] = np.arange(len(frames)) * (1000 / 15)
+    frames = frames[frames["time_ms"] < 16000.0]
+    assert assess(frames)[0]["longest_gap_ms"] == 0.0
+
+
 def test_good_recording_is_grade_0():
     metrics, grade, reasons = assess(rested())
     assert (grade, reasons) == (0, [])

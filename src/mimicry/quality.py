@@ -123,10 +123,11 @@ def _covered(stimuli: pd.DataFrame, shown: pd.DataFrame, interval_ms: float, low
 def _longest_gap(face_ms: np.ndarray, duration_ms: float, interval_ms: float) -> float:
     """Longest stretch in [0, duration_ms) without any of the frames whose times (ms since onset) are given
     (e.g. the face frames: the longest faceless stretch); a frame covers one frame interval (none when the
-    interval is unknown)."""
+    interval is unknown). In ms, rounded to the microsecond: frame times such as 66.67 ms leave float
+    residues of 1e-11 ms."""
     step = interval_ms if interval_ms > 0 else 0.0
     edges = np.r_[-step, np.sort(face_ms), duration_ms]
-    return float(max(np.diff(edges).max() - step, 0.0))
+    return round(float(max(np.diff(edges).max() - step, 0.0)), 3)
 
 
 def _fraction(flags: pd.Series) -> float:
