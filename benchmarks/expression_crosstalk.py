@@ -7,7 +7,13 @@ height and sensor noise) is shown for 20 neutral frames, then each simulated exp
 order, through the pipeline's scorer: one ``FaceAnalyzer`` (Face Landmarker on the normalised view) and
 ``score_landmarks`` with the default models (blendshape network, AU head), twice: absolutely (the
 pipeline's default) and relative to the 20 lead-in frames (``models.neutral_correction``: what the
-rendered change itself reads as). Printed per scoring, expression and intensity: the median score of the
+rendered change itself reads as). A third and fourth scoring take the renderer out: the planted
+displacement of each expression (``expression_basis``, the same field the renderer warps the image by) is
+added to the Face Landmarker's own landmarks of the neutral lead-in frames and the result goes straight to
+the blendshape network and AU head ("planted landmarks"): what the network makes of the planted FACS
+geometry if the landmarker saw it exactly. The gap between "vs neutral" and "planted landmarks, vs neutral"
+is what the rendering and the landmarker lose; what "planted landmarks" still misses is the network's and
+the head's reading of the geometry itself. Printed per scoring, expression and intensity: the median score of the
 expression itself over its last 3 frames and the three other expressions scoring highest; then the
 largest score of any expression on the neutral frames, and how many expressions pass at intensity 1
 (itself >= 30 and above every other expression). Usage:
@@ -23,10 +29,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import face_models, load_config, pyfeat_media  # noqa: E402
 
-from mimicry.face.analyzer import analyze_frames  # noqa: E402
-from mimicry.face.scorer import score_landmarks  # noqa: E402
+from mimicry.face import AU_HEAD_FILE, BLENDSHAPE_FILE, au_head, blendshape_net  # noqa: E402
+from mimicry.face.analyzer import FaceAnalyzer, analyze_frames, upright_points  # noqa: E402
+from mimicry.face.scorer import expression_scores, score_landmarks  # noqa: E402
 from mimicry.names import EXPRESSIONS  # noqa: E402
-from mimicry.simulate.expressions import SIMULATED  # noqa: E402
+from mimicry.simulate.expressions import SIMULATED, expression_basis  # noqa: E402
 from mimicry.simulate.face import prepare_face  # noqa: E402
 from mimicry.simulate.render import expression_frames  # noqa: E402
 
@@ -45,6 +52,33 @@ def pipeline_scores(frames: list[np.ndarray], fps: float, lead_in: int) -> dict[
     neutral = np.arange(len(table)) < lead_in
     return {"absolute": score_landmarks(table, face_models())[list(EXPRESSIONS)],
             "vs neutral": score_landmarks(table, face_models(), neutral=neutral)[list(EXPRESSIONS)]}
+
+
+def planted_landmark_scores(frames: list[np.ndarray], labels: list, mesh: np.ndarray,
+                            lead_in: int) -> dict[str, pd.DataFrame]:
+    """Expression scores (0-100, one row per label) of the planted geometry read without rendering: the
+    Face Landmarker's landmarks of the ``lead_in`` neutral frames (tracked as in extraction), each labelled
+    frame taking those of lead-in frame i mod lead_in plus intensity x the expression's planted displacement
+    (``expression_basis(mesh)``, pixels), through the blendshape network and the AU head; {"planted
+    landmarks, absolute": ..., "planted landmarks, vs neutral": relative to the lead-in frames}."""
+    models = face_models()
+    height, width = frames[0].shape[:2]
+    with FaceAnalyzer(models) as analyzer:
+        rest = [analyzer.landmarks(frame)[0] for frame in frames[:lead_in]]
+    basis = expression_basis(mesh)
+    points = []
+    for i, label in enumerate(labels):
+        landmarks = rest[i % lead_in].copy()
+        if label != "neutral":
+            name, intensity = label
+            landmarks[:, :2] += intensity * basis[name][: len(landmarks)] / (width, height)
+        points.append(upright_points(landmarks, frames[0].shape))
+    net, head = blendshape_net.load(models / BLENDSHAPE_FILE), au_head.load(models / AU_HEAD_FILE)
+    shapes = blendshape_net.predict(net, np.stack(points))
+    neutral = np.arange(len(labels)) < lead_in
+    return {"planted landmarks, absolute": pd.DataFrame(expression_scores(shapes, head), columns=EXPRESSIONS),
+            "planted landmarks, vs neutral": pd.DataFrame(expression_scores(shapes, head, neutral),
+                                                          columns=EXPRESSIONS)}
 
 
 def crosstalk(scores: pd.DataFrame, labels: list) -> pd.DataFrame:
@@ -80,7 +114,9 @@ def main() -> None:
     face = prepare_face(source, video["face"]["frame"], video["width"], video["height"], video["face_height"])
     frames, labels = expression_frames(face, INTENSITIES, video["noise_sd"], np.random.default_rng(0),
                                        lead_in=20, rest=4)
-    for scoring, scores in pipeline_scores(frames, video["fps"], lead_in=20).items():
+    scorings = {**pipeline_scores(frames, video["fps"], lead_in=20),
+                **planted_landmark_scores(frames, labels, face.mesh, lead_in=20)}
+    for scoring, scores in scorings.items():
         print(f"## scores {scoring}\n")
         print(report(crosstalk(scores, labels), scores, labels), end="\n\n")
 
