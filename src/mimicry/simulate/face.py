@@ -1,6 +1,8 @@
-"""The source face: one real photograph, its MediaPipe face mesh, framed like a webcam recording.
+"""The source face: one real photograph, its 478 MediaPipe landmarks, framed like a webcam recording.
 
-The mesh is detected once, on the photograph; every rendered frame is a warp of that image.
+The landmarks are detected once, on the photograph, by the pipeline's own Face Landmarker (the .task bundle
+that the scorer reads, ``mimicry.face.analyzer.face_landmarker``), so the simulator warps exactly the landmark
+model the scorer measures; every rendered frame is a warp of that image.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-#: Landmarks of the MediaPipe face mesh without the 10 iris points (those sit inside the eye opening
+#: The Face Landmarker's landmarks without the 10 iris points (those sit inside the eye opening
 #: and would fold the warp when the lids close).
 N_MESH = 468
 
@@ -21,7 +23,7 @@ class SourceFace:
     """A neutral face photograph framed for the output video.
 
     image: RGB uint8 (height x width x 3) at the output size; mesh: (478, 2) float pixel coordinates
-    (x, y) of the MediaPipe landmarks in ``image``.
+    (x, y) of the Face Landmarker's landmarks in ``image``.
     """
 
     image: np.ndarray
@@ -50,17 +52,20 @@ def read_frame(path: str | Path, frame: int = 0) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def detect_mesh(image: np.ndarray) -> np.ndarray:
-    """The 478 MediaPipe face-mesh landmarks of the one face in an RGB image, (478, 2) pixels (x, y)."""
-    import mediapipe as mp
+def detect_mesh(image: np.ndarray, task_path: str | Path, min_detection_confidence: float = 0.5) -> np.ndarray:
+    """The 478 landmarks of the largest face in an RGB image, (478, 2) pixels (x, y).
 
-    with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=True) as mesh:
-        result = mesh.process(image)
-    if not result.multi_face_landmarks:
+    task_path: the Face Landmarker bundle (face_landmarker.task, rule models_face_landmarker); it runs once in
+    IMAGE mode on the whole image (``face_landmarker``, read by ``largest_face``). Raises ValueError without a face.
+    """
+    from mimicry.face.analyzer import face_landmarker, largest_face
+
+    with face_landmarker(task_path, 1, min_detection_confidence) as landmarker:
+        landmarks, _ = largest_face(landmarker, image)
+    if landmarks is None:
         raise ValueError("no face found in the source photograph")
     height, width = image.shape[:2]
-    points = result.multi_face_landmarks[0].landmark
-    return np.array([[p.x * width, p.y * height] for p in points], dtype=np.float64)
+    return landmarks[:, :2] * (width, height)
 
 
 def frame_face(image: np.ndarray, mesh: np.ndarray, width: int, height: int, face_height: float) -> SourceFace:
@@ -81,7 +86,9 @@ def frame_face(image: np.ndarray, mesh: np.ndarray, width: int, height: int, fac
     return SourceFace(image=framed, mesh=(mesh - [x0, y0]) * [width / crop_w, height / crop_h])
 
 
-def prepare_face(path: str | Path, frame: int, width: int, height: int, face_height: float) -> SourceFace:
-    """Read a photograph (or a video frame), detect its mesh once and frame it for the output video."""
+def prepare_face(path: str | Path, frame: int, width: int, height: int, face_height: float,
+                 task_path: str | Path) -> SourceFace:
+    """Read a photograph (or a video frame), detect its landmarks once with the Face Landmarker bundle
+    ``task_path`` (``detect_mesh``) and frame it for the output video."""
     image = read_frame(path, frame)
-    return frame_face(image, detect_mesh(image), width, height, face_height)
+    return frame_face(image, detect_mesh(image, task_path), width, height, face_height)
