@@ -5,7 +5,8 @@ EQ score; the run times the fan-in (results/reactions.parquet), the feature matr
 analysis.smk without permutations: correlations, OLS, the nine regression models, in both analysis units.
 Issue 15: 28 stimuli x 27 reactions x 20 bins of 500 ms (the study's 10 s faces) of trial responses per
 participant with a planted congruence effect; their fan-in (results/trials.parquet), its reduction while
-reading, and the congruence models of config.yaml (every test, both models; the slowest single fit).
+reading, and the congruence models of config.yaml (every test, both models; the slowest single fit), and
+the by-bin model of one test (analysis.congruence.by_bin, 20 bins).
 Usage: .venv/bin/python benchmarks/bench_fanin_analysis.py [N ...]   (default: 100 1000)
 """
 
@@ -90,6 +91,9 @@ def run(n: int, tmp: Path) -> None:
     models = timed("congruence models (16 fits)", lambda: congruence.congruence_models(means, eq, CONGRUENCE))
     happy = congruence.tests(CONGRUENCE["mapping"], [])[0]
     timed("slowest single fit (happy, x EQ)", lambda: congruence.fit_test(means, eq, happy, "congruence_x_eq"))
+    binned = timed("read trial means per bin", lambda: read_trial_means(tmp / "trials.parquet", "response", happy["reactions"],
+                                                                         by=congruence.BIN_KEYS))
+    timed("by-bin model (happy, 20 bins)", lambda: congruence.fit_test(binned, eq, happy, congruence.BIN_MODEL))
     effect = models[(models["test"] == "happy") & (models["term"] == "congruence") & (models["model"] == "congruence")].iloc[0]
     print(f"  planted 3.0 points: happy congruence {effect.estimate:.2f} [{effect.ci_low:.2f}, {effect.ci_high:.2f}]")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -15,9 +15,11 @@ reaction). Two models per test:
   standardised over the model's participants, so ``congruence:eq_z`` is how much the congruence effect
   grows per SD of EQ.
 - ``congruence_x_bin`` (with ``by_bin``): one row per trial x time bin, response ~ 0 + bin +
-  congruence:bin + (1 | trial) + (1 | participant) + (1 | stimulus); ``bin_<start>`` is the incongruent
-  response in the bin starting at <start> ms, ``congruence:bin_<start>`` the congruence effect in that
-  bin. The trial intercept keeps a trial's bins from counting as independent trials.
+  congruence:bin + (1 | trial) + (1 | participant) + (1 | participant:congruence) + (1 | stimulus);
+  ``bin_<start>`` is the incongruent response in the bin starting at <start> ms, ``congruence:bin_<start>``
+  the congruence effect in that bin. The trial intercept keeps a trial's bins from counting as independent
+  trials, the participant x congruence intercept (as above) a person's congruent trials from counting as
+  independent evidence of everyone's congruence effect.
 """
 
 from __future__ import annotations
@@ -114,8 +116,8 @@ def fit_test(trials: pd.DataFrame, eq: pd.DataFrame, test: dict, model: str, *, 
              random_congruence: bool = True) -> pd.DataFrame:
     """The rows (COLUMNS, one per term) of one test's ``model``; a model that cannot be fitted gives its
     terms with NaN statistics and a note saying why. ``random_congruence`` False drops the participant x
-    congruence intercept of the congruence and congruence_x_eq models (the intercept-only model, which
-    power compares: its intervals are too narrow when people's congruence effects differ)."""
+    congruence intercept (the intercept-only model, which power compares: its intervals are too narrow when
+    people's congruence effects differ)."""
     table = trial_responses(trials, test, column, by=BIN_KEYS if model == BIN_MODEL else BIN_KEYS[:3])
     if model == "congruence_x_eq":
         table = table.merge(eq, on="participant_id", how="inner")
@@ -130,10 +132,10 @@ def fit_test(trials: pd.DataFrame, eq: pd.DataFrame, test: dict, model: str, *, 
             "reactions": ",".join(test["reactions"]), "congruent": ",".join(test["congruent"]),
             "incongruent": ",".join(test["incongruent"]), "random_stimulus": random_stimulus, "response": column}
     groups = {"participant": table["participant_id"].to_numpy(), "stimulus": table[random_stimulus].to_numpy()}
+    if random_congruence:
+        groups = {"participant_congruence": (table["participant_id"] + "|" + table["congruence"].astype(str)).to_numpy(), **groups}
     if model == BIN_MODEL:  # first: the factor with most levels (mimicry.analysis.mixed)
         groups = {"trial": (table["participant_id"] + "|" + table["stimulus"]).to_numpy(), **groups}
-    elif random_congruence:  # first: the factor with most levels
-        groups = {"participant_congruence": (table["participant_id"] + "|" + table["congruence"].astype(str)).to_numpy(), **groups}
     try:
         fit = None if note else fit_crossed(table["response"], X, groups, confidence)
     except np.linalg.LinAlgError as err:  # a degenerate design the checks above did not foresee
