@@ -13,6 +13,7 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
+from mimicry.analysis import mixed
 from mimicry.analysis.mixed import fit_crossed
 
 STIMULI = 24
@@ -93,6 +94,21 @@ def test_simulated_studies_cover_the_planted_effects_and_keep_alpha():
         positives += null.at["congruence", "p"] < 0.05
     assert covered.min() >= 90, covered
     assert positives <= 11, positives
+
+
+def test_the_sparse_factorisation_agrees_with_the_dense_one(monkeypatch):
+    """Small models factorise densely, large ones sparsely (mixed.DENSE_LIMIT): forcing the sparse path on an
+    unbalanced design with a third, nested factor (participant x congruence) gives the same fit."""
+    table = study(np.random.default_rng(11), n_participants=20, drop=0.2).reset_index(drop=True)
+    X = pd.DataFrame({"Intercept": 1.0, "congruence": table["congruence"]})
+    groups = {"participant_congruence": (table["participant"].astype(str) + "|" + table["congruence"].astype(str)).to_numpy(),
+              "participant": table["participant"].to_numpy(), "stimulus": table["stimulus"].to_numpy()}
+    dense = fit_crossed(table["y"].to_numpy(), X, groups)
+    monkeypatch.setattr(mixed, "DENSE_LIMIT", -1)
+    sparse = fit_crossed(table["y"].to_numpy(), X, groups)
+    columns = ["estimate", "se", "df", "ci_low", "ci_high"]
+    np.testing.assert_allclose(sparse.coef[columns], dense.coef[columns], rtol=1e-5)
+    np.testing.assert_allclose(list(sparse.variances.values()), list(dense.variances.values()), rtol=1e-5, atol=1e-9)
 
 
 def test_a_zero_variance_is_reported_as_a_singular_fit():
