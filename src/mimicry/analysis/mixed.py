@@ -4,9 +4,9 @@ y = X b + Z u + e, with one random intercept per level of each grouping factor (
 independent across factors, so factors may be crossed) and e ~ N(0, s2). The fit follows lme4's
 profiled REML: with theta_k = s_k / s, Lambda = diag(theta) and M = Lambda Z'Z Lambda + I, every
 quantity needs only a factorisation of M, and as the first factor's block of M is diagonal, only one of
-its Schur complement (the other factors), kept sparse and factorised by SuperLU in symmetric mode with a
-minimum-degree ordering: a participant (or a participant x congruence level, or a trial) meets few levels
-of the other factors, so the factor stays small, and a fit of 1,000 participants takes seconds where
+its Schur complement (the other factors): dense (Cholesky) for small models, sparse for large ones (SuperLU
+in symmetric mode with a minimum-degree ordering: a participant, a participant x congruence level or a
+trial meets few levels of the other factors, so the factor stays small), and a fit of 1,000 participants takes seconds where
 statsmodels' MixedLM with crossed variance components took 9 minutes (docs/analysis.md). Fixed effects get t tests and intervals with
 Satterthwaite degrees of freedom (as lmerTest), from numerical derivatives of the REML criterion.
 """
@@ -51,7 +51,7 @@ class _Crossed:
         rows = np.tile(np.arange(n), len(codes))
         Z = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n, sum(self.sizes)))
         ZtZ, k = (Z.T @ Z).tocsr(), self.sizes[0]
-        # the first factor's block is diagonal (counts); the rest dense (stimuli: tens to hundreds of levels)
+        # the first factor's block is diagonal (counts); the others' blocks dense only for small models
         self.d1, self.B0, self.C0 = ZtZ.diagonal()[:k], ZtZ[:k, k:].tocsr(), ZtZ[k:, k:].tocsc()
         self.dense = k * (ZtZ.shape[0] - k) ** 2 <= DENSE_LIMIT
         if self.dense:
